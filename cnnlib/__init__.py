@@ -1,0 +1,39 @@
+"""cnnlib: convolutional neural networks from scratch, in NumPy.
+
+The library behind the book *CNNs from Scratch*. Its modules mirror the chapters:
+
+``geometry``
+    Output sizes, padding, parameter and memory counts, receptive fields (chapter 1).
+``signal``
+    Single-channel textbook operations: cross-correlation, convolution, ``rot180``
+    (chapters 1 and 2).
+``viz``
+    The figures and animations the book draws.
+``exercises``
+    Checkers that give learners precise feedback on their exercise solutions.
+
+Submodules are imported on first use, so ``import cnnlib`` stays cheap and
+``cnnlib.viz`` only loads Matplotlib when you ask for it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+__version__ = "0.1.0"
+
+_SUBMODULES = ("geometry", "signal", "viz", "exercises")
+
+__all__ = ["__version__", *_SUBMODULES]
+
+
+def __getattr__(name: str) -> ModuleType:
+    """Import a submodule the first time it is used as an attribute (PEP 562)."""
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'cnnlib' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
