@@ -1,0 +1,29 @@
+"""Checkers for the book's exercises, with precise, friendly feedback.
+
+Every exercise in the book asks for a function and ends with a cell such as::
+
+    from cnnlib.exercises import check_conv_output_size
+    check_conv_output_size(conv_output_size)
+
+A checker runs your function against cnnlib's reference on the chapter's worked examples
+and on edge cases. If everything agrees it prints one line and returns ``True``. At the
+first wrong answer it raises :class:`ExerciseError` (an ``AssertionError``) that shows the
+call, what is wrong — the type, the shape you returned and the shape expected, or the first
+differing index with both values — and, when the mistake is a common one, its likely cause.
+"""
+
+from cnnlib.exercises.convolution import (
+    check_conv_output_size,
+    check_conv_params,
+    check_correlate2d,
+    check_dilate_kernel,
+)
+from cnnlib.exercises.core import ExerciseError
+
+__all__ = [
+    "ExerciseError",
+    "check_conv_output_size",
+    "check_conv_params",
+    "check_correlate2d",
+    "check_dilate_kernel",
+]
