@@ -1,0 +1,38 @@
+"""The figures and animations the book draws.
+
+Every function returns a :class:`Figure` (or an :class:`APNG` animation) that displays
+itself in Jupyter as a PNG on a white background; nothing touches pyplot's global state.
+
+Chapter 1
+    :func:`sliding_window_figure`, :func:`sliding_window_animation`,
+    :func:`padding_modes_figure`, :func:`windows_1d_figure`, :func:`coverage_figure`,
+    :func:`dilation_figure`.
+Any chapter
+    :func:`image_row` (arrays as images), :func:`draw_grid` (a matrix as numbered cells).
+"""
+
+from cnnlib.viz.animation import APNG, sliding_window_animation
+from cnnlib.viz.convolution import (
+    coverage_figure,
+    dilation_figure,
+    padding_modes_figure,
+    sliding_window_figure,
+    windows_1d_figure,
+)
+from cnnlib.viz.figure import Figure, new_figure
+from cnnlib.viz.grid import draw_grid
+from cnnlib.viz.images import image_row
+
+__all__ = [
+    "APNG",
+    "Figure",
+    "coverage_figure",
+    "dilation_figure",
+    "draw_grid",
+    "image_row",
+    "new_figure",
+    "padding_modes_figure",
+    "sliding_window_animation",
+    "sliding_window_figure",
+    "windows_1d_figure",
+]
