@@ -133,7 +133,7 @@ def sliding_window_figure(
                 f"{len(window.positions)} window positions (0 … {len(window.positions) - 1})"
             )
     cells_wide = window.padded.shape[1] + window.kernel.shape[1] + 2 + window.output.shape[1]
-    fig = new_figure(0.6 * cells_wide + 2.5, (0.6 * window.padded.shape[0] + 1.1) * len(steps))
+    fig = new_figure(0.6 * cells_wide + 2.5, (0.6 * window.padded.shape[0] + 1.4) * len(steps))
     for axes, step in zip(_step_axes(fig, window, len(steps)), steps, strict=True):
         window.draw(axes, step, label=f"(step {step + 1})")
     return fig
