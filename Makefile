@@ -7,6 +7,7 @@
 #   make learner     write the learner notebooks (exercise stubs) into learner/
 #   make lab         open the learner notebooks in JupyterLab
 #   make notebooks   re-execute the chapter notebooks and store their outputs (contributors)
+#   make bench       benchmarks/conv_benchmark.py: cnnlib vs loops vs PyTorch (CPU), 1 thread
 #   make clean       remove build products (keeps .venv)
 
 PYTHON ?= python3
@@ -15,7 +16,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 
-.PHONY: book test learner lab notebooks install-book install-test install-learn clean
+.PHONY: book test learner lab notebooks bench install-book install-test install-learn install-bench clean
 
 $(PY):
 	@$(PYTHON) -c 'import sys; v = sys.version_info; sys.exit(0 if v >= (3, 11) else f"Python >= 3.11 is needed, {sys.executable} is {v.major}.{v.minor}: run make PYTHON=python3.11 ...")'
@@ -29,6 +30,7 @@ $(VENV)/.installed-%: pyproject.toml constraints.txt | $(PY)
 install-book: $(VENV)/.installed-book
 install-test: $(VENV)/.installed-test
 install-learn: $(VENV)/.installed-learn
+install-bench: $(VENV)/.installed-bench
 
 book: install-book
 	$(BIN)/jupyter-book build . -W -n --keep-going
@@ -44,6 +46,10 @@ lab: learner
 
 notebooks: install-test
 	$(PY) tools/execute_notebooks.py
+
+bench: install-bench
+	$(PIP) install --quiet torch==2.13.0
+	$(PY) benchmarks/conv_benchmark.py
 
 clean:
 	rm -rf _build learner .hypothesis

@@ -7,6 +7,13 @@ The library behind the book *CNNs from Scratch*. Its modules mirror the chapters
 ``signal``
     Single-channel textbook operations: cross-correlation, convolution, ``rot180``
     (chapters 1 and 2).
+``conv``
+    Batched NCHW convolution and its backward pass: readable loops and the fast
+    im2col + GEMM path (chapters 1, 3 and 6).
+``im2col``
+    ``im2col`` and ``col2im`` (chapter 6).
+``gradcheck``
+    Numerical gradients and gradient checks (chapter 3).
 ``viz``
     The figures and animations the book draws.
 ``exercises``
@@ -23,7 +30,7 @@ from types import ModuleType
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("geometry", "signal", "viz", "exercises")
+_SUBMODULES = ("geometry", "signal", "conv", "im2col", "gradcheck", "viz", "exercises")
 
 __all__ = ["__version__", *_SUBMODULES]
 

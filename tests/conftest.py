@@ -9,3 +9,20 @@ import pytest
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20261121)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the worst relative errors of the PyTorch oracle comparison, if it ran."""
+    import sys
+
+    module = sys.modules.get("test_conv_torch")
+    worst = getattr(module, "WORST", None)
+    if not worst:
+        return
+    terminalreporter.section("cnnlib.conv vs PyTorch")
+    count = len(module.CONFIGS)
+    terminalreporter.write_line(
+        f"{count} configurations; worst relative error (max |Δ| / max |torch|):"
+    )
+    for (dtype, name), error in sorted(worst.items()):
+        terminalreporter.write_line(f"  {dtype:<8} {name:<3} {error:.1e}")

@@ -1,0 +1,43 @@
+"""Batched 2-D convolution, NCHW, weights ``(F, C / groups, k_h, k_w)`` (chapters 1, 3 and 6).
+
+Three implementations of the same function, tested equal:
+
+``conv2d_naive`` / ``conv2d_backward_naive``
+    four nested loops that read like the formula;
+``conv2d_positionwise`` / ``conv2d_backward_positionwise``
+    one loop over output positions, one matrix product each;
+``conv2d`` / ``conv2d_backward``
+    the fast path that the layers use: im2col + GEMM, col2im for ``dx``
+    (``conv2d_forward`` and ``conv2d_backward_columns`` keep the columns between the two).
+"""
+
+from cnnlib.conv.fast import (
+    Columns,
+    Workspace,
+    conv2d,
+    conv2d_backward,
+    conv2d_backward_columns,
+    conv2d_forward,
+)
+from cnnlib.conv.naive import (
+    conv2d_backward_naive,
+    conv2d_backward_positionwise,
+    conv2d_naive,
+    conv2d_positionwise,
+)
+from cnnlib.conv.spec import ConvSpec, conv_spec
+
+__all__ = [
+    "Columns",
+    "ConvSpec",
+    "Workspace",
+    "conv2d",
+    "conv2d_backward",
+    "conv2d_backward_columns",
+    "conv2d_backward_naive",
+    "conv2d_backward_positionwise",
+    "conv2d_forward",
+    "conv2d_naive",
+    "conv2d_positionwise",
+    "conv_spec",
+]

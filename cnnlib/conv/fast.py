@@ -1,0 +1,528 @@
+r"""The fast path: convolution as matrix products (im2col + GEMM, col2im for ``dx``).
+
+With the filters as rows ``W_row`` (``F × C·k_h·k_w``, per group) and the input's windows
+as columns ``X_col`` (:mod:`cnnlib.im2col`):
+
+.. math:: Y = W_\text{row} X_\text{col} + b, \qquad
+          dW_\text{row} = dY\, X_\text{col}^\top, \qquad
+          db = dY\,\mathbf 1, \qquad
+          dX = \operatorname{col2im}(W_\text{row}^\top dY).
+
+Three GEMMs do almost all the work. The rest is copying, and the layout is chosen to keep
+the copies cheap (chapter 6 measures the choices):
+
+* **One GEMM for the whole batch.** The column matrix is "channels first": rows
+  ``(c, m, l)``, columns ``(n, i, j)``. Small images would make tiny per-image GEMMs.
+* **The bias is a row of ones.** A last row of ones in ``X_col`` and the bias as a last
+  column of ``W_row`` add the bias inside the forward GEMM and make ``db`` come out of the
+  ``dW`` GEMM.
+* **Phases turn strides into offsets.** The padded input is split into ``s_h·s_w`` phase
+  images (every ``s``-th pixel, starting at each offset); each kernel tap then reads one
+  phase at a fixed offset with stride 1, so im2col and col2im copy contiguous runs instead
+  of every other pixel. At stride 1 there is a single phase, the padded image.
+* **Wide rows for narrow outputs.** A tap's values for one output row are ``W_out``
+  consecutive pixels of a phase; when rows are short that copy is dominated by per-run
+  overhead. For narrow outputs (:data:`WIDE_BELOW`, or when it costs under 1/16 more) the
+  columns cover the phase's whole width instead, so that a tap reads one run of
+  ``H_out·W_q`` values. The extra columns wrap into the next row: they are zeroed after the
+  copy, dropped from ``Y`` and get a zero gradient.
+* **col2im tap by tap** for layers with many channels: ``W[:, :, m, l]ᵀ·dY`` is formed and
+  added into its window one tap at a time, while it is still in cache.
+* **Reused buffers.** A :class:`Workspace` keeps the large temporary arrays between calls:
+  fresh memory costs page faults on every call.
+
+:func:`conv2d_forward` keeps the column matrix so the backward pass does not rebuild it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from cnnlib.conv.spec import ConvSpec, as_float_arrays, check_output_gradient, conv_spec
+from cnnlib.geometry import IntOrPair, Padding2D
+
+__all__ = [
+    "WIDE_BELOW",
+    "Columns",
+    "Workspace",
+    "conv2d",
+    "conv2d_backward",
+    "conv2d_backward_columns",
+    "conv2d_forward",
+]
+
+#: Outputs narrower than this use the wide column layout (see the module docstring); wider
+#: ones use it only when it computes at most 1/16 more columns than the output has.
+WIDE_BELOW = 16
+#: col2im forms ``Wᵀ·dY`` one kernel tap at a time from this many input channels per group.
+TAPWISE_FROM = 16
+
+
+class Workspace:
+    """Scratch buffers that one convolution layer reuses from call to call.
+
+    The column matrices of a large layer take tens of megabytes. Allocating them afresh on
+    every call makes the operating system map and zero new pages each time, which can cost
+    as much as filling them; a layer that keeps a workspace pays that once. A buffer is
+    overwritten by the next call that uses the same workspace, so give every layer its
+    own, and keep no references to :attr:`Columns.matrix` across calls.
+    """
+
+    def __init__(self) -> None:
+        self._buffers: dict[str, NDArray[Any]] = {}
+
+    def get(
+        self, name: str, shape: tuple[int, ...], dtype: np.dtype[Any]
+    ) -> tuple[NDArray[Any], bool]:
+        """The buffer called ``name`` and whether it was just allocated (filled with zeros)."""
+        buffer = self._buffers.get(name)
+        if buffer is not None and buffer.shape == shape and buffer.dtype == dtype:
+            return buffer, False
+        buffer = np.zeros(shape, dtype=dtype)
+        self._buffers[name] = buffer
+        return buffer, True
+
+
+def _buffer(
+    workspace: Workspace | None, name: str, shape: tuple[int, ...], dtype: np.dtype[Any]
+) -> NDArray[Any]:
+    """A scratch array whose contents the caller overwrites completely."""
+    return np.empty(shape, dtype) if workspace is None else workspace.get(name, shape, dtype)[0]
+
+
+def _zeroed(
+    workspace: Workspace | None,
+    name: str,
+    shape: tuple[int, ...],
+    dtype: np.dtype[Any],
+    keeps_zeros: bool = False,
+) -> NDArray[Any]:
+    """A scratch array of zeros.
+
+    With ``keeps_zeros`` the caller promises to write only to the same region on every
+    call, so a reused buffer still holds zeros everywhere else and is not cleared again.
+    """
+    if workspace is None:
+        return np.zeros(shape, dtype)
+    buffer, fresh = workspace.get(name, shape, dtype)
+    if not (fresh or keeps_zeros):
+        buffer.fill(0)
+    return buffer
+
+
+@dataclass(frozen=True)
+class Columns:
+    """The column matrix of one forward pass, kept for the backward pass.
+
+    Attributes
+    ----------
+    spec
+        The convolution's sizes.
+    matrix
+        ``(groups, C/groups·k_h·k_w [+ 1], N·H_out·row_width)``; the optional last row of
+        ones carries the bias.
+    row_width
+        Outputs computed per row: ``W_out``, or the padded width ``W_p`` in the wide
+        layout (the extra ones are discarded).
+    ones_row
+        Whether the matrix ends with the bias's row of ones.
+    workspace
+        Where the matrix lives; the backward pass keeps its own buffers there too.
+    """
+
+    spec: ConvSpec
+    matrix: NDArray[Any]
+    row_width: int
+    ones_row: bool
+    workspace: Workspace | None = None
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """How the columns of one convolution are gathered.
+
+    The padded input is split into ``s_h·s_w`` *phase* images, phase ``(a, b)`` holding the
+    padded pixels ``(a + s_h·i, b + s_w·j)``. Kernel tap ``(m, l)`` of output ``(i, j)``
+    reads padded pixel ``(i s_h + m d_h, j s_w + l d_w)``, which is pixel
+    ``(i + ⌊m d_h / s_h⌋, j + ⌊l d_w / s_w⌋)`` of phase ``(m d_h mod s_h, l d_w mod s_w)``:
+    every tap becomes a stride-1 read of one phase. (At stride 1 there is one phase, the
+    padded image itself.)
+    """
+
+    phase_shape: tuple[int, int]
+    row_width: int
+
+    @property
+    def wide(self) -> bool:
+        return self.row_width == self.phase_shape[1]
+
+
+def _layout(spec: ConvSpec) -> _Layout:
+    """Phase sizes, and whether the columns are wide (see the module docstring)."""
+    height, width = spec.padded_shape
+    sh, sw = spec.stride
+    phase_shape = (-(-height // sh), -(-width // sw))
+    wide = spec.out_width < WIDE_BELOW or phase_shape[1] * 16 <= spec.out_width * 17
+    return _Layout(phase_shape, phase_shape[1] if wide else spec.out_width)
+
+
+def _tap_offsets(spec: ConvSpec) -> list[tuple[int, int, int, int, int, int]]:
+    """For each tap ``(m, l)``: the phase ``(a, b)`` it reads and its offset ``(r, c)`` there."""
+    (sh, sw), (dh, dw) = spec.stride, spec.dilation
+    return [
+        (m, l, (m * dh) % sh, (l * dw) % sw, (m * dh) // sh, (l * dw) // sw)
+        for m in range(spec.kernel[0])
+        for l in range(spec.kernel[1])
+    ]
+
+
+def _phase_slices(spec: ConvSpec, a: int, b: int) -> tuple[slice, slice, slice, slice]:
+    """Where the unpadded image lands in phase ``(a, b)``, and which of its pixels go there."""
+    (sh, sw), ((top, _), (left, _)) = spec.stride, spec.padding
+    out: list[slice] = []
+    sources: list[slice] = []
+    for offset, pad, step, size in ((a, top, sh, spec.height), (b, left, sw, spec.width)):
+        first = max(0, -(-(pad - offset) // step))  # first phase index inside the image
+        source_start = first * step + offset - pad
+        count = len(range(source_start, size, step))
+        out.append(slice(first, first + count))
+        sources.append(slice(source_start, size, step))
+    return out[0], out[1], sources[0], sources[1]
+
+
+def _phases(
+    x: NDArray[Any], spec: ConvSpec, layout: _Layout, workspace: Workspace | None
+) -> NDArray[Any]:
+    """The zero-padded input as phase images, channels first: ``(s_h·s_w, C, N, H_q + 1, W_q)``.
+
+    The extra zero row lets wide runs read past the last row. Only the image's pixels are
+    written, so a reused buffer keeps its zeros.
+    """
+    sh, sw = spec.stride
+    height, width = layout.phase_shape
+    shape = (sh * sw, spec.in_channels, spec.batch, height + 1, width)
+    phases = _zeroed(workspace, "input", shape, x.dtype, keeps_zeros=True)
+    by_channel = x.transpose(1, 0, 2, 3)
+    for a in range(sh):
+        for b in range(sw):
+            rows, cols, src_rows, src_cols = _phase_slices(spec, a, b)
+            phases[a * sw + b, :, :, rows, cols] = by_channel[:, :, src_rows, src_cols]
+    return phases
+
+
+def _gather(
+    x: NDArray[Any], spec: ConvSpec, workspace: Workspace | None, ones_row: bool
+) -> Columns:
+    """im2col into the channels-first layout, with an optional row of ones per group."""
+    channels, batch, groups = spec.in_channels, spec.batch, spec.groups
+    per_group = channels // groups
+    kh, kw = spec.kernel
+    layout = _layout(spec)
+    row_width = layout.row_width
+    rows = per_group * kh * kw
+    width = batch * spec.out_height * row_width
+    matrix = _buffer(workspace, "cols", (groups, rows + ones_row, width), x.dtype)
+    if ones_row:
+        matrix[:, rows] = 1
+    # views with one axis per index (reshapes that only split axes)
+    tap_rows = matrix[:, :rows].reshape(groups, per_group, kh, kw, batch, -1)
+    phases = _phases(x, spec, layout, workspace)
+    sw = spec.stride[1]
+    height_q, width_q = layout.phase_shape
+    if layout.wide:
+        flat = phases.reshape(len(phases), groups, per_group, batch, -1)
+        run = spec.out_height * width_q
+        for m, l, a, b, r, c in _tap_offsets(spec):
+            start = r * width_q + c
+            tap_rows[:, :, m, l] = flat[a * sw + b, :, :, :, start : start + run]
+        # The extra columns wrapped into pixels their tap never reads: zero them, so that
+        # dW = dY·colsᵀ is exact even when such a pixel is NaN or infinite.
+        extra = tap_rows.reshape(groups, per_group, kh, kw, batch, spec.out_height, row_width)
+        extra[..., spec.out_width :] = 0
+    else:
+        grid = tap_rows.reshape(groups, per_group, kh, kw, batch, spec.out_height, row_width)
+        source = phases.reshape(len(phases), groups, per_group, batch, height_q + 1, width_q)
+        for m, l, a, b, r, c in _tap_offsets(spec):
+            window = source[a * sw + b, :, :, :, r : r + spec.out_height, c : c + row_width]
+            grid[:, :, m, l] = window
+    return Columns(spec, matrix, row_width, ones_row, workspace)
+
+
+def _unphase(dphases: NDArray[Any], spec: ConvSpec) -> NDArray[Any]:
+    """Gather the image's pixels back out of the phase gradients, as ``dx`` (NCHW)."""
+    sh, sw = spec.stride
+    dx = np.empty(spec.input_shape, dtype=dphases.dtype)
+    by_channel = dx.transpose(1, 0, 2, 3)
+    for a in range(sh):
+        for b in range(sw):
+            rows, cols, src_rows, src_cols = _phase_slices(spec, a, b)
+            by_channel[:, :, src_rows, src_cols] = dphases[a * sw + b, :, :, rows, cols]
+    return dx
+
+
+def _scatter(w: NDArray[Any], dy_rows: NDArray[Any], columns: Columns) -> NDArray[Any]:
+    """``dx``: col2im of ``Wᵀ·dY``, every column added back into the window it came from.
+
+    For layers with many channels per group (:data:`TAPWISE_FROM`) the product is formed
+    one kernel tap at a time — ``W[:, :, m, l]ᵀ · dY``, a ``C × N·H_out·W`` block that is
+    added while it is still in cache — instead of materialising all of ``Wᵀ·dY`` first.
+    """
+    spec, workspace = columns.spec, columns.workspace
+    groups, batch = spec.groups, spec.batch
+    per_group, f_per_group = spec.in_channels // groups, spec.filters // groups
+    kh, kw = spec.kernel
+    layout = _layout(spec)
+    sw = spec.stride[1]
+    height_q, width_q = layout.phase_shape
+    shape = (spec.stride[0] * sw, groups, per_group, batch, height_q + 1, width_q)
+    dphases = _zeroed(workspace, "dx", shape, dy_rows.dtype)
+    run = spec.out_height * columns.row_width
+    # filters as (tap, group, C/G, F/G): one transposed block per tap
+    by_tap = w.reshape(groups, f_per_group, per_group, kh * kw).transpose(3, 0, 2, 1)
+    tapwise = per_group >= TAPWISE_FROM
+    if not tapwise:
+        all_taps = _matmul(by_tap.transpose(1, 0, 2, 3).reshape(groups, -1, f_per_group), dy_rows)
+        blocks = all_taps.reshape(groups, kh * kw, per_group, batch, run).transpose(1, 0, 2, 3, 4)
+    block = np.empty((groups, per_group, batch * run), dtype=dy_rows.dtype)
+    for tap, (_, _, a, b, r, c) in enumerate(_tap_offsets(spec)):
+        if tapwise:
+            np.matmul(by_tap[tap], dy_rows, out=block)
+            values = block.reshape(groups, per_group, batch, run)
+        else:
+            values = blocks[tap]
+        phase = dphases[a * sw + b]
+        if layout.wide:
+            flat = phase.reshape(groups, per_group, batch, -1)
+            start = r * width_q + c
+            flat[:, :, :, start : start + run] += values
+        else:
+            grid = values.reshape(groups, per_group, batch, spec.out_height, spec.out_width)
+            phase[:, :, :, r : r + spec.out_height, c : c + spec.out_width] += grid
+    return _unphase(
+        dphases.reshape(len(dphases), spec.in_channels, batch, height_q + 1, width_q), spec
+    )
+
+
+def _filter_rows(w: NDArray[Any], spec: ConvSpec, b: NDArray[Any] | None) -> NDArray[Any]:
+    """Filters as rows per group, ``(groups, F/groups, C/groups·k_h·k_w [+ 1])``.
+
+    With a bias it becomes the last column, to meet the column matrix's row of ones.
+    """
+    rows = w.reshape(spec.groups, spec.filters // spec.groups, -1)
+    if b is None:
+        return rows
+    bias = b.reshape(spec.groups, spec.filters // spec.groups, 1)
+    return np.concatenate([rows, bias], axis=2)
+
+
+def _matmul(a: NDArray[Any], b: NDArray[Any]) -> NDArray[Any]:
+    """Product of two stacks of matrices; a plain 2-D GEMM when there is one group."""
+    product: NDArray[Any] = (a[0] @ b[0])[None] if a.shape[0] == 1 else np.matmul(a, b)
+    return product
+
+
+def _forward(
+    x: NDArray[Any],
+    w: NDArray[Any],
+    b: NDArray[Any] | None,
+    spec: ConvSpec,
+    workspace: Workspace | None,
+) -> tuple[NDArray[Any], Columns]:
+    """The forward pass on checked arrays: gather, one GEMM, one copy into NCHW."""
+    columns = _gather(x, spec, workspace, ones_row=b is not None)
+    full = _matmul(_filter_rows(w, spec, b), columns.matrix)  # (G, F/G, N·H_out·row_width)
+    rows = full.reshape(spec.filters, spec.batch, spec.out_height, columns.row_width)
+    y = np.empty(spec.output_shape, dtype=x.dtype)
+    np.copyto(y, rows[:, :, :, : spec.out_width].transpose(1, 0, 2, 3))
+    return y, columns
+
+
+def conv2d_forward(
+    x: ArrayLike,
+    w: ArrayLike,
+    b: ArrayLike | None = None,
+    stride: IntOrPair = 1,
+    padding: Padding2D = 0,
+    dilation: IntOrPair = 1,
+    groups: int = 1,
+    workspace: Workspace | None = None,
+) -> tuple[NDArray[Any], Columns]:
+    """:func:`conv2d` that also returns the column matrix, for :func:`conv2d_backward_columns`.
+
+    Parameters
+    ----------
+    x, w, b, stride, padding, dilation, groups
+        As in :func:`conv2d`.
+    workspace
+        Buffers to reuse between calls (see :class:`Workspace`); ``None`` allocates afresh.
+
+    Returns
+    -------
+    tuple
+        ``(y, columns)``: the output ``(N, F, H_out, W_out)`` and the :class:`Columns`.
+    """
+    owner = "conv2d"
+    x_arr, w_arr, b_arr = as_float_arrays(x, w, b, owner=owner)
+    spec = conv_spec(x_arr.shape, w_arr.shape, stride, padding, dilation, groups, owner=owner)
+    return _forward(x_arr, w_arr, b_arr, spec, workspace)
+
+
+def _output_gradient_rows(grad: NDArray[Any], columns: Columns) -> NDArray[Any]:
+    """``dy`` laid out like the GEMM output: ``(groups, F/groups, N·H_out·row_width)``.
+
+    In the wide layout the extra outputs get a zero gradient; a reused buffer keeps those
+    zeros, since only the real outputs are written.
+    """
+    spec = columns.spec
+    shape = (spec.filters, spec.batch, spec.out_height, columns.row_width)
+    if columns.row_width == spec.out_width:
+        rows = _buffer(columns.workspace, "dy", shape, grad.dtype)
+        np.copyto(rows, grad.transpose(1, 0, 2, 3))
+    else:
+        rows = _zeroed(columns.workspace, "dy", shape, grad.dtype, keeps_zeros=True)
+        rows[:, :, :, : spec.out_width] = grad.transpose(1, 0, 2, 3)
+    return rows.reshape(spec.groups, spec.filters // spec.groups, -1)
+
+
+def conv2d_backward_columns(
+    dy: ArrayLike,
+    w: ArrayLike,
+    columns: Columns,
+    input_grad: bool = True,
+) -> tuple[NDArray[Any] | None, NDArray[Any], NDArray[Any]]:
+    """Gradients of a convolution from the column matrix its forward pass kept.
+
+    Parameters
+    ----------
+    dy
+        ``(N, F, H_out, W_out)``, the gradient of the loss with respect to the output.
+    w
+        The filters used in the forward pass.
+    columns
+        From :func:`conv2d_forward`.
+    input_grad
+        Compute ``dx``; a network's first layer does not need it (``dx`` is then ``None``).
+
+    Returns
+    -------
+    tuple
+        ``(dx, dw, db)``: ``dx`` in the input's dtype, ``dw`` and ``db`` in ``w``'s.
+    """
+    spec = columns.spec
+    w_arr = np.asarray(w)
+    dtype = columns.matrix.dtype
+    grad = check_output_gradient(dy, spec, dtype, "conv2d_backward")
+    dy_rows = _output_gradient_rows(grad, columns)
+    # one GEMM gives dW and, against the row of ones, db
+    products = _matmul(dy_rows, columns.matrix.transpose(0, 2, 1))
+    taps_per_group = products.shape[2] - columns.ones_row
+    dw = products[:, :, :taps_per_group].reshape(spec.weight_shape)
+    if columns.ones_row:
+        db = products[:, :, taps_per_group].reshape(spec.filters)
+    else:
+        db = dy_rows.reshape(spec.filters, -1).sum(axis=1)
+    dx = None
+    if input_grad:
+        dx = _scatter(w_arr.astype(dtype, copy=False), dy_rows, columns)
+    return dx, dw.astype(w_arr.dtype), db.astype(w_arr.dtype)
+
+
+def conv2d(
+    x: ArrayLike,
+    w: ArrayLike,
+    b: ArrayLike | None = None,
+    stride: IntOrPair = 1,
+    padding: Padding2D = 0,
+    dilation: IntOrPair = 1,
+    groups: int = 1,
+) -> NDArray[Any]:
+    r"""2-D convolution (cross-correlation) of a batch: the fast path.
+
+    .. math:: Y[n, f, i, j] = b[f] + \sum_{c, m, l} W[f, c, m, l]\,
+              X_p[n, c,\; i s_h + m d_h,\; j s_w + l d_w]
+
+    Parameters
+    ----------
+    x
+        Input ``(N, C, H, W)``, float32 or float64; the output has the same dtype.
+    w
+        Filters ``(F, C / groups, k_h, k_w)``, PyTorch's layout.
+    b
+        Optional bias ``(F,)``.
+    stride, dilation
+        An int or a pair ``(height, width)``.
+    padding
+        An int, a pair ``(pad_h, pad_w)``, ``((top, bottom), (left, right))``, ``"valid"``
+        or ``"same"`` (``ceil(n / stride)`` outputs, as in TensorFlow).
+    groups
+        Split channels and filters into this many independent groups; ``groups = C`` with
+        ``F = C`` is a depthwise convolution.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, F, H_out, W_out)`` with
+        ``H_out = ⌊(H + p_top + p_bottom − d_h(k_h − 1) − 1)/s_h⌋ + 1`` (likewise ``W_out``).
+
+    Raises
+    ------
+    ValueError
+        Wrong number of dimensions, channel mismatch between ``x`` and ``w``, a bias of
+        the wrong length, a stride or dilation below 1, negative padding, or a kernel
+        larger than the padded input (the message shows the output-size formula).
+    TypeError
+        Integer, boolean, complex or object arrays.
+
+    See Also
+    --------
+    cnnlib.conv.conv2d_naive : the same computation with loops.
+
+    Examples
+    --------
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> conv2d(x, np.ones((1, 1, 2, 2)), stride=2)[0, 0]
+    array([[10., 18.],
+           [42., 50.]])
+    """
+    return conv2d_forward(x, w, b, stride, padding, dilation, groups)[0]
+
+
+def conv2d_backward(
+    dy: ArrayLike,
+    x: ArrayLike,
+    w: ArrayLike,
+    stride: IntOrPair = 1,
+    padding: Padding2D = 0,
+    dilation: IntOrPair = 1,
+    groups: int = 1,
+) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]]:
+    r"""Gradients ``(dx, dw, db)`` of :func:`conv2d`: the fast path.
+
+    .. math:: dW = X_p \star dY, \quad db = \sum dY, \quad
+              dX = \operatorname{crop}\big(\operatorname{dilate}_s(dY) *_\text{full}
+              \operatorname{dilate}_d(W)\big)
+
+    computed as GEMMs with the input's column matrix and a col2im (see the module
+    docstring). Chapter 3 derives the formulas.
+
+    Parameters
+    ----------
+    dy
+        Gradient of the loss with respect to the output, ``(N, F, H_out, W_out)``.
+    x, w, stride, padding, dilation, groups
+        Exactly as given to :func:`conv2d`.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``dx`` ``(N, C, H, W)`` in ``x``'s dtype; ``dw`` and ``db`` in ``w``'s dtype.
+    """
+    x_arr, w_arr, _ = as_float_arrays(x, w, owner="conv2d_backward")
+    spec = conv_spec(x_arr.shape, w_arr.shape, stride, padding, dilation, groups)
+    dx, dw, db = conv2d_backward_columns(dy, w, _gather(x_arr, spec, None, ones_row=False))
+    assert dx is not None
+    return dx, dw, db

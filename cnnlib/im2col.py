@@ -1,0 +1,181 @@
+r"""im2col and col2im: convolution as one matrix product (chapter 6).
+
+``im2col`` copies every window of the (padded) input into a column of a matrix. With the
+filters flattened to rows, the whole convolution becomes one matrix product, which BLAS
+computes far faster than any loop:
+
+.. math:: \underbrace{W_\text{row}}_{F \times C k_h k_w} \cdot
+          \underbrace{X_\text{col}}_{C k_h k_w \times N H_\text{out} W_\text{out}}
+          = \underbrace{Y}_{F \times N H_\text{out} W_\text{out}}
+
+Layout: row ``(c·k_h + m)·k_w + l`` holds kernel tap ``(m, l)`` of channel ``c``; column
+``(n·H_out + i)·W_out + j`` holds output position ``(i, j)`` of image ``n``:
+
+.. math:: X_\text{col}[(c, m, l), (n, i, j)] = X_p[n, c,\; i s_h + m d_h,\; j s_w + l d_w].
+
+``col2im`` is its adjoint: it adds every column back into the window it came from, so
+pixels shared by several windows receive the sum of their contributions — exactly the
+gradient of ``im2col``, which the backward pass needs. The price of the method is memory:
+each input pixel is copied once per window that reads it (up to ``k_h·k_w`` times).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from cnnlib._validation import check_int, int_pair, real_array
+from cnnlib.conv.spec import ConvSpec, conv_spec
+from cnnlib.geometry import IntOrPair, Padding2D
+
+__all__ = ["col2im", "crop_channels_first", "im2col", "pad_channels_first", "taps"]
+
+
+def _spec(
+    input_shape: tuple[int, ...],
+    kernel_size: IntOrPair,
+    stride: IntOrPair,
+    padding: Padding2D,
+    dilation: IntOrPair,
+    owner: str,
+) -> ConvSpec:
+    kh, kw = int_pair(kernel_size, "kernel_size", owner=owner, minimum=1)
+    channels = input_shape[1] if len(input_shape) == 4 else 1
+    return conv_spec(input_shape, (1, channels, kh, kw), stride, padding, dilation, owner=owner)
+
+
+def taps(spec: ConvSpec) -> Iterator[tuple[int, int, slice, slice]]:
+    """For each kernel tap ``(m, l)``, the strided rows and columns of the padded input it reads.
+
+    Tap ``(m, l)`` of output ``(i, j)`` reads padded pixel ``(i s_h + m d_h, j s_w + l d_w)``;
+    over all outputs that is one strided slice per axis.
+    """
+    (sh, sw), (dh, dw) = spec.stride, spec.dilation
+    for m in range(spec.kernel[0]):
+        rows = slice(m * dh, m * dh + sh * (spec.out_height - 1) + 1, sh)
+        for l in range(spec.kernel[1]):
+            cols = slice(l * dw, l * dw + sw * (spec.out_width - 1) + 1, sw)
+            yield m, l, rows, cols
+
+
+def pad_channels_first(x: NDArray[Any], spec: ConvSpec, extra_rows: int = 0) -> NDArray[Any]:
+    """Zero-pad ``x`` by ``spec.padding`` into a ``(C, N, H_p + extra_rows, W_p)`` array.
+
+    Channels first, so that the copies im2col makes and the sums col2im makes run over
+    ``(c, n)`` in the order of the column matrix's rows; ``extra_rows`` of zeros at the
+    bottom give the "wide" layout of :mod:`cnnlib.conv.fast` room to read past the last row.
+    """
+    (top, _), (left, _) = spec.padding
+    height, width = spec.padded_shape
+    padded = np.zeros((spec.in_channels, spec.batch, height + extra_rows, width), dtype=x.dtype)
+    padded[:, :, top : top + spec.height, left : left + spec.width] = x.transpose(1, 0, 2, 3)
+    return padded
+
+
+def crop_channels_first(padded: NDArray[Any], spec: ConvSpec) -> NDArray[Any]:
+    """Undo :func:`pad_channels_first`: the ``(N, C, H, W)`` interior, as a new array."""
+    (top, _), (left, _) = spec.padding
+    inner = padded[:, :, top : top + spec.height, left : left + spec.width]
+    return np.ascontiguousarray(inner.transpose(1, 0, 2, 3))
+
+
+def im2col(
+    x: ArrayLike,
+    kernel_size: IntOrPair,
+    stride: IntOrPair = 1,
+    padding: Padding2D = 0,
+    dilation: IntOrPair = 1,
+) -> NDArray[Any]:
+    """Copy every window of a batch into a column: ``(C·k_h·k_w, N·H_out·W_out)``.
+
+    Parameters
+    ----------
+    x
+        Input ``(N, C, H, W)``.
+    kernel_size, stride, dilation
+        An int or a pair ``(height, width)``.
+    padding
+        Anything :func:`cnnlib.geometry.resolve_padding2d` accepts.
+
+    Returns
+    -------
+    numpy.ndarray
+        The column matrix, in ``x``'s dtype (layout in the module docstring).
+
+    Examples
+    --------
+    The sources' example: a 227×227×3 input, 11×11 filters, stride 4.
+
+    >>> im2col(np.zeros((1, 3, 227, 227), np.float32), 11, stride=4).shape
+    (363, 3025)
+    """
+    owner = "im2col"
+    array = real_array(x, "x", owner=owner, axes=("N", "C", "H", "W"))
+    spec = _spec(array.shape, kernel_size, stride, padding, dilation, owner)
+    padded = pad_channels_first(array, spec)
+    kh, kw = spec.kernel
+    cols = np.empty(
+        (spec.in_channels, kh, kw, spec.batch, spec.out_height, spec.out_width), dtype=array.dtype
+    )
+    for m, l, rows, columns in taps(spec):
+        cols[:, m, l] = padded[:, :, rows, columns]
+    return cols.reshape(spec.in_channels * kh * kw, -1)
+
+
+def col2im(
+    cols: ArrayLike,
+    input_shape: tuple[int, int, int, int],
+    kernel_size: IntOrPair,
+    stride: IntOrPair = 1,
+    padding: Padding2D = 0,
+    dilation: IntOrPair = 1,
+) -> NDArray[Any]:
+    """Add every column back into its window: the adjoint (and gradient) of :func:`im2col`.
+
+    Parameters
+    ----------
+    cols
+        ``(C·k_h·k_w, N·H_out·W_out)``, laid out as :func:`im2col` produces it.
+    input_shape
+        ``(N, C, H, W)`` of the original input.
+    kernel_size, stride, padding, dilation
+        As given to :func:`im2col`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(N, C, H, W)``: each pixel holds the sum of the column entries that were copied
+        from it; contributions to the padding are dropped.
+
+    Examples
+    --------
+    Every pixel of a 3×3 image is read by as many 2×2 windows as cover it:
+
+    >>> ones = im2col(np.ones((1, 1, 3, 3)), 2)
+    >>> col2im(ones, (1, 1, 3, 3), 2)[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    owner = "col2im"
+    if len(input_shape) != 4:
+        raise ValueError(f"{owner}: input_shape must be (N, C, H, W), got {input_shape!r}")
+    shape = tuple(check_int(n, "input_shape entry", owner=owner, minimum=1) for n in input_shape)
+    spec = _spec(shape, kernel_size, stride, padding, dilation, owner)
+    kh, kw = spec.kernel
+    expected = (spec.in_channels * kh * kw, spec.batch * spec.out_height * spec.out_width)
+    matrix = real_array(cols, "cols", owner=owner, axes=("C·k_h·k_w", "N·H_out·W_out"))
+    if matrix.shape != expected:
+        raise ValueError(
+            f"{owner}: cols has shape {matrix.shape}, but input {tuple(shape)} with this "
+            f"kernel, stride, padding and dilation needs (C·k_h·k_w, N·H_out·W_out) = {expected}"
+        )
+    blocks = matrix.reshape(spec.in_channels, kh, kw, spec.batch, spec.out_height, spec.out_width)
+    height, width = spec.padded_shape
+    padded = np.zeros((spec.in_channels, spec.batch, height, width), dtype=matrix.dtype)
+    for m, l, rows, columns in taps(spec):
+        padded[:, :, rows, columns] += blocks[:, m, l]
+    return crop_channels_first(padded, spec)

@@ -1,0 +1,110 @@
+"""im2col and col2im: the definition, the sources' sizes, and adjointness."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from cnnlib import conv
+from cnnlib.im2col import col2im, im2col
+
+
+def _definition(x, kh, kw, stride, dilation):
+    """Column (n, i, j), row (c, m, l) = x[n, c, i·s + m·d, j·s + l·d]: written as loops."""
+    n, c, h, w = x.shape
+    out_h = (h - dilation * (kh - 1) - 1) // stride + 1
+    out_w = (w - dilation * (kw - 1) - 1) // stride + 1
+    cols = np.zeros((c * kh * kw, n * out_h * out_w))
+    for b in range(n):
+        for i in range(out_h):
+            for j in range(out_w):
+                column = (b * out_h + i) * out_w + j
+                for ch in range(c):
+                    for m in range(kh):
+                        for l in range(kw):
+                            row = (ch * kh + m) * kw + l
+                            cols[row, column] = x[
+                                b, ch, i * stride + m * dilation, j * stride + l * dilation
+                            ]
+    return cols
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 2),
+    c=st.integers(1, 3),
+    h=st.integers(2, 8),
+    w=st.integers(2, 8),
+    kh=st.integers(1, 3),
+    kw=st.integers(1, 3),
+    stride=st.integers(1, 3),
+    dilation=st.integers(1, 2),
+    seed=st.integers(0, 999),
+)
+def test_im2col_follows_its_definition(n, c, h, w, kh, kw, stride, dilation, seed):
+    assume(dilation * (kh - 1) < h and dilation * (kw - 1) < w)
+    x = np.random.default_rng(seed).standard_normal((n, c, h, w))
+    np.testing.assert_array_equal(
+        im2col(x, (kh, kw), stride, 0, dilation), _definition(x, kh, kw, stride, dilation)
+    )
+
+
+def test_the_sources_alexnet_example():
+    cols = im2col(np.zeros((1, 3, 227, 227), np.float32), 11, stride=4)
+    assert cols.shape == (363, 3025)  # 11·11·3 rows, 55·55 columns
+    assert cols.dtype == np.float32
+    filters = np.zeros((96, 363), np.float32)
+    assert (filters @ cols).shape == (96, 3025)  # reshapes to 55×55×96
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 2),
+    c=st.integers(1, 3),
+    h=st.integers(2, 9),
+    w=st.integers(2, 9),
+    k=st.integers(1, 3),
+    stride=st.integers(1, 3),
+    padding=st.integers(0, 2),
+    dilation=st.integers(1, 2),
+    seed=st.integers(0, 999),
+)
+def test_col2im_is_the_adjoint_of_im2col(n, c, h, w, k, stride, padding, dilation, seed):
+    """⟨im2col(x), v⟩ = ⟨x, col2im(v)⟩ for all x, v: col2im is im2col's transpose."""
+    assume(dilation * (k - 1) < min(h, w) + 2 * padding)
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, h, w))
+    cols = im2col(x, k, stride, padding, dilation)
+    v = rng.standard_normal(cols.shape)
+    back = col2im(v, x.shape, k, stride, padding, dilation)
+    assert np.isclose(np.sum(cols * v), np.sum(x * back))
+
+
+def test_col2im_counts_how_often_each_pixel_is_read():
+    counts = col2im(im2col(np.ones((1, 1, 4, 4)), 3, padding=1), (1, 1, 4, 4), 3, padding=1)[0, 0]
+    np.testing.assert_array_equal(counts, [[4, 6, 6, 4], [6, 9, 9, 6], [6, 9, 9, 6], [4, 6, 6, 4]])
+
+
+def test_convolution_is_a_matrix_product_of_the_columns(rng):
+    x, w = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 2))
+    cols = im2col(x, (3, 2), stride=2, padding=1)
+    y = (w.reshape(4, -1) @ cols).reshape(4, 2, 4, 4).transpose(1, 0, 2, 3)
+    np.testing.assert_allclose(y, conv.conv2d_naive(x, w, stride=2, padding=1), atol=1e-12)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match=r"im2col: x must be a 4-D array \(N, C, H, W\), got 2-D"):
+        im2col(np.zeros((4, 4)), 2)
+    with pytest.raises(
+        ValueError,
+        match=r"col2im: cols has shape \(4, 9\), but input \(1, 1, 4, 4\) .* needs \(C·k_h·k_w, N·H_out·W_out\) = \(4, 9\)|col2im: cols has shape \(4, 8\)",
+    ):
+        col2im(np.zeros((4, 8)), (1, 1, 4, 4), 2)
+    with pytest.raises(ValueError, match=r"col2im: input_shape must be \(N, C, H, W\)"):
+        col2im(np.zeros((4, 9)), (4, 4), 2)
+    with pytest.raises(
+        ValueError, match=r"im2col: x \(1, 1, 2, 2\) and w \(1, 1, 3, 3\) do not fit"
+    ):
+        im2col(np.zeros((1, 1, 2, 2)), 3)
