@@ -66,7 +66,7 @@ def pad_channels_first(x: NDArray[Any], spec: ConvSpec, extra_rows: int = 0) -> 
 
     Channels first, so that the copies im2col makes and the sums col2im makes run over
     ``(c, n)`` in the order of the column matrix's rows; ``extra_rows`` of zeros at the
-    bottom give the "wide" layout of :mod:`cnnlib.conv.fast` room to read past the last row.
+    bottom give the "wide" layout of :mod:`cnnlib.conv` room to read past the last row.
     """
     (top, _), (left, _) = spec.padding
     height, width = spec.padded_shape

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cnnlib import conv, gradcheck
-from cnnlib.conv import fast
+from cnnlib.conv import fast, winograd
 
 # --------------------------------------------------------------------------- strategies
 
@@ -51,12 +51,15 @@ PATHS = {
     "always-compact": {"WIDE_BELOW": 0, "_FORCE_COMPACT": True},
     "tapwise-col2im": {"TAPWISE_FROM": 1},
     "one-product-col2im": {"TAPWISE_FROM": 10**9},
+    "winograd-wherever-it-applies": {"_WINOGRAD_FROM": 1},
 }
 
 
 @pytest.fixture(params=list(PATHS))
 def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     settings_ = dict(PATHS[request.param])
+    if "_WINOGRAD_FROM" in settings_:
+        monkeypatch.setattr(winograd, "WINOGRAD_FROM", settings_.pop("_WINOGRAD_FROM"))
     if settings_.pop("_FORCE_COMPACT", False):
         real = fast._layout
         monkeypatch.setattr(
@@ -104,12 +107,12 @@ def test_positionwise_equals_the_loops(case):
         np.testing.assert_allclose(a, c, atol=1e-12)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(first=configs(), second=configs())
 def test_a_reused_workspace_gives_the_same_results(first, second):
     """One workspace across calls of different shapes, as a layer would keep it."""
     workspace = conv.Workspace()
-    for case in (first, second, first):
+    for case in (first, second, first, second):
         x, w, b, dy, kw = case["x"], case["w"], case["b"], case["dy"], case["kwargs"]
         y, columns = conv.conv2d_forward(x, w, b, workspace=workspace, **kw)
         np.testing.assert_allclose(y, conv.conv2d_naive(x, w, b, **kw), atol=1e-12)
@@ -120,8 +123,54 @@ def test_a_reused_workspace_gives_the_same_results(first, second):
             np.testing.assert_allclose(fast_grad, loop_grad, atol=1e-12)
 
 
-def test_the_first_layer_can_skip_dx(rng):
-    x, w = rng.standard_normal((2, 3, 8, 8)), rng.standard_normal((4, 3, 3, 3))
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 2),
+    c=st.integers(1, 3),
+    f=st.integers(1, 3),
+    h=st.integers(1, 9),
+    w=st.integers(1, 9),
+    padding=st.sampled_from([0, 1, 2, (0, 2), ((2, 0), (1, 3)), "same"]),
+    dilation=st.sampled_from([1, 2, 3, (1, 2), (3, 1)]),
+    bias=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_winograd_equals_the_loops_with_any_dilation(n, c, f, h, w, padding, dilation, bias, seed):
+    """The Winograd module itself also handles dilation (fast only routes dilation 1 to it)."""
+    try:
+        spec = conv.conv_spec((n, c, h, w), (f, c, 3, 3), 1, padding, dilation)
+    except ValueError:
+        assume(False)
+    rng = np.random.default_rng(seed)
+    x, k = rng.standard_normal((n, c, h, w)), rng.standard_normal((f, c, 3, 3))
+    b = rng.standard_normal(f) if bias else None
+    workspace = conv.Workspace()
+    for _ in range(2):  # the second call reuses the workspace's buffers
+        y, tiles = winograd.forward(x, k, b, spec, workspace)
+        kw = {"padding": padding, "dilation": dilation}
+        np.testing.assert_allclose(y, conv.conv2d_naive(x, k, b, **kw), atol=1e-12)
+        dy = rng.standard_normal(y.shape)
+        for ours, loops in zip(
+            winograd.backward(dy, k, tiles, True),
+            conv.conv2d_backward_naive(dy, x, k, **kw),
+            strict=True,
+        ):
+            np.testing.assert_allclose(ours, loops, atol=1e-12)
+
+
+def test_wide_3x3_layers_take_the_winograd_path(rng):
+    x, w = rng.standard_normal((2, 32, 6, 6)), rng.standard_normal((32, 32, 3, 3))
+    _, saved = conv.conv2d_forward(x, w, padding=1)
+    assert isinstance(saved, winograd.WinogradTiles)
+    _, saved = conv.conv2d_forward(x, w, padding=1, dilation=2)
+    assert isinstance(saved, fast.Columns)
+    _, saved = conv.conv2d_forward(x[:, :16], w[:, :16], padding=1)
+    assert isinstance(saved, fast.Columns)
+
+
+@pytest.mark.parametrize("channels", [3, 32], ids=["im2col", "winograd"])
+def test_the_first_layer_can_skip_dx(channels, rng):
+    x, w = rng.standard_normal((2, channels, 8, 8)), rng.standard_normal((32, channels, 3, 3))
     y, columns = conv.conv2d_forward(x, w)
     dx, dw, db = conv.conv2d_backward_columns(np.ones_like(y), w, columns, input_grad=False)
     assert dx is None

@@ -97,6 +97,28 @@ CONFIGS += [
     }  # non-square, "same" with stride
     for dtype in ("float32", "float64")
 ]
+# layers wide enough for the fast path's Winograd route (3×3, stride 1, ≥ 32 channels)
+CONFIGS += [
+    {
+        "shape": (2, c, h, w),
+        "weights": (f, c, 3, 3),
+        "bias": bias,
+        "stride": 1,
+        "padding": padding,
+        "dilation": 1,
+        "groups": 1,
+        "dtype": dtype,
+        "seed": 10 + i,
+    }
+    for i, (c, f, h, w, padding, bias, dtype) in enumerate(
+        [
+            (32, 32, 8, 8, 1, True, "float32"),
+            (32, 48, 7, 9, 0, False, "float32"),
+            (40, 32, 9, 6, "same", True, "float64"),
+            (32, 32, 5, 5, ((2, 0), (1, 1)), True, "float64"),
+        ]
+    )
+]
 
 
 def _describe(cfg: dict) -> str:

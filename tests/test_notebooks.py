@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import nbformat
@@ -35,6 +36,11 @@ def test_notebook_is_valid_and_executed_in_order(path):
     for cell in code:
         assert "execution" not in cell.metadata, "per-cell timestamps make diffs noisy"
         assert not any(output.output_type == "error" for output in cell.outputs), cell.source[:80]
+        streams = [o.name for o in cell.outputs if o.output_type == "stream"]
+        kinds = [(o.output_type, o.get("name")) for o in cell.outputs]
+        assert all(a != b for a, b in itertools.pairwise(kinds)) or not streams, (
+            f"split stream outputs in {cell.source[:60]!r}: re-run tools/execute_notebooks.py"
+        )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
@@ -73,3 +79,23 @@ def test_every_exercise_has_a_hidden_solution_and_a_checker(path):
 def test_chapter_1_has_at_least_three_exercises():
     notebook = read(ROOT / "book" / "01_convolution.ipynb")
     assert len(set(solution_cells(notebook).values())) >= 3
+
+
+def test_split_stream_outputs_are_merged():
+    from execute_notebooks import merge_streams
+
+    new = nbformat.v4.new_output
+    outputs = [
+        new("stream", name="stdout", text="a\n"),
+        new("stream", name="stdout", text="b\n"),
+        new("stream", name="stderr", text="warning\n"),
+        new("display_data", data={"text/plain": "x"}),
+        new("stream", name="stdout", text="c\n"),
+    ]
+    merged = merge_streams(outputs)
+    assert [(o.output_type, o.get("text")) for o in merged] == [
+        ("stream", "a\nb\n"),
+        ("stream", "warning\n"),
+        ("display_data", None),
+        ("stream", "c\n"),
+    ]

@@ -27,13 +27,35 @@ from notebooks import ROOT, read, toc_notebooks, write
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
+def merge_streams(outputs: list[Any]) -> list[Any]:
+    """Join consecutive outputs of the same stream into one.
+
+    The kernel flushes ``print`` output whenever its buffer timer fires, so the same cell
+    can store one stream output or several from run to run; merged, they are always one.
+    """
+    merged: list[Any] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            previous is not None
+            and output.output_type == previous.output_type == "stream"
+            and output.name == previous.name
+        ):
+            previous.text += output.text
+        else:
+            merged.append(output)
+    return merged
+
+
 def normalise(notebook: Any) -> None:
-    """Keep only the kernel's name as notebook metadata; number executed cells from 1."""
+    """Keep only the kernel's name as metadata, merge split streams, number cells from 1."""
     notebook.metadata = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
     count = 0
     for cell in notebook.cells:
         cell.metadata.pop("execution", None)
         cell.metadata.pop("ExecuteTime", None)
+        if cell.cell_type == "code":
+            cell.outputs = merge_streams(cell.outputs)
         if cell.cell_type == "code" and (cell.get("execution_count") is not None or cell.outputs):
             count += 1
             cell.execution_count = count

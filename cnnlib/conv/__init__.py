@@ -7,13 +7,13 @@ Three implementations of the same function, tested equal:
 ``conv2d_positionwise`` / ``conv2d_backward_positionwise``
     one loop over output positions, one matrix product each;
 ``conv2d`` / ``conv2d_backward``
-    the fast path that the layers use: im2col + GEMM, col2im for ``dx``
-    (``conv2d_forward`` and ``conv2d_backward_columns`` keep the columns between the two).
+    the fast path that the layers use: im2col + GEMM, col2im for ``dx``, and Winograd's
+    F(2×2, 3×3) for wide 3×3 layers (``conv2d_forward`` and ``conv2d_backward_columns``
+    keep the columns, or tiles, between the two; a ``Workspace`` keeps the buffers).
 """
 
 from cnnlib.conv.fast import (
     Columns,
-    Workspace,
     conv2d,
     conv2d_backward,
     conv2d_backward_columns,
@@ -26,6 +26,7 @@ from cnnlib.conv.naive import (
     conv2d_positionwise,
 )
 from cnnlib.conv.spec import ConvSpec, conv_spec
+from cnnlib.conv.workspace import Workspace
 
 __all__ = [
     "Columns",

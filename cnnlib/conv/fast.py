@@ -22,16 +22,20 @@ the copies cheap (chapter 6 measures the choices):
   of every other pixel. At stride 1 there is a single phase, the padded image.
 * **Wide rows for narrow outputs.** A tap's values for one output row are ``W_out``
   consecutive pixels of a phase; when rows are short that copy is dominated by per-run
-  overhead. For narrow outputs (:data:`WIDE_BELOW`, or when it costs under 1/16 more) the
-  columns cover the phase's whole width instead, so that a tap reads one run of
-  ``H_out·W_q`` values. The extra columns wrap into the next row: they are zeroed after the
-  copy, dropped from ``Y`` and get a zero gradient.
+  overhead. For narrow outputs (:data:`cnnlib.conv.fast.WIDE_BELOW`, or when it costs under
+  1/16 more) the columns cover the phase's whole width instead, so that a tap reads one run
+  of ``H_out·W_q`` values. The extra columns wrap into the next row: they are zeroed after
+  the copy, dropped from ``Y`` and get a zero gradient.
 * **col2im tap by tap** for layers with many channels: ``W[:, :, m, l]ᵀ·dY`` is formed and
   added into its window one tap at a time, while it is still in cache.
-* **Reused buffers.** A :class:`Workspace` keeps the large temporary arrays between calls:
-  fresh memory costs page faults on every call.
+* **Winograd for wide 3×3 layers.** Undilated 3×3 stride-1 layers with many channels use
+  :mod:`cnnlib.conv.winograd`, which needs 16 multiplications per 2×2 block of outputs
+  instead of 36.
+* **Reused buffers.** A :class:`cnnlib.conv.Workspace` keeps the large temporary arrays
+  between calls: fresh memory costs page faults on every call.
 
-:func:`conv2d_forward` keeps the column matrix so the backward pass does not rebuild it.
+:func:`cnnlib.conv.conv2d_forward` keeps the column matrix (or Winograd's tiles) so the
+backward pass does not rebuild it.
 """
 
 from __future__ import annotations
@@ -42,7 +46,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from cnnlib.conv import winograd
+from cnnlib.conv.phases import merge_phases, split_phases
 from cnnlib.conv.spec import ConvSpec, as_float_arrays, check_output_gradient, conv_spec
+from cnnlib.conv.workspace import Workspace, buffer, zeroed
 from cnnlib.geometry import IntOrPair, Padding2D
 
 __all__ = [
@@ -60,58 +67,6 @@ __all__ = [
 WIDE_BELOW = 16
 #: col2im forms ``Wᵀ·dY`` one kernel tap at a time from this many input channels per group.
 TAPWISE_FROM = 16
-
-
-class Workspace:
-    """Scratch buffers that one convolution layer reuses from call to call.
-
-    The column matrices of a large layer take tens of megabytes. Allocating them afresh on
-    every call makes the operating system map and zero new pages each time, which can cost
-    as much as filling them; a layer that keeps a workspace pays that once. A buffer is
-    overwritten by the next call that uses the same workspace, so give every layer its
-    own, and keep no references to :attr:`Columns.matrix` across calls.
-    """
-
-    def __init__(self) -> None:
-        self._buffers: dict[str, NDArray[Any]] = {}
-
-    def get(
-        self, name: str, shape: tuple[int, ...], dtype: np.dtype[Any]
-    ) -> tuple[NDArray[Any], bool]:
-        """The buffer called ``name`` and whether it was just allocated (filled with zeros)."""
-        buffer = self._buffers.get(name)
-        if buffer is not None and buffer.shape == shape and buffer.dtype == dtype:
-            return buffer, False
-        buffer = np.zeros(shape, dtype=dtype)
-        self._buffers[name] = buffer
-        return buffer, True
-
-
-def _buffer(
-    workspace: Workspace | None, name: str, shape: tuple[int, ...], dtype: np.dtype[Any]
-) -> NDArray[Any]:
-    """A scratch array whose contents the caller overwrites completely."""
-    return np.empty(shape, dtype) if workspace is None else workspace.get(name, shape, dtype)[0]
-
-
-def _zeroed(
-    workspace: Workspace | None,
-    name: str,
-    shape: tuple[int, ...],
-    dtype: np.dtype[Any],
-    keeps_zeros: bool = False,
-) -> NDArray[Any]:
-    """A scratch array of zeros.
-
-    With ``keeps_zeros`` the caller promises to write only to the same region on every
-    call, so a reused buffer still holds zeros everywhere else and is not cleared again.
-    """
-    if workspace is None:
-        return np.zeros(shape, dtype)
-    buffer, fresh = workspace.get(name, shape, dtype)
-    if not (fresh or keeps_zeros):
-        buffer.fill(0)
-    return buffer
 
 
 @dataclass(frozen=True)
@@ -180,40 +135,6 @@ def _tap_offsets(spec: ConvSpec) -> list[tuple[int, int, int, int, int, int]]:
     ]
 
 
-def _phase_slices(spec: ConvSpec, a: int, b: int) -> tuple[slice, slice, slice, slice]:
-    """Where the unpadded image lands in phase ``(a, b)``, and which of its pixels go there."""
-    (sh, sw), ((top, _), (left, _)) = spec.stride, spec.padding
-    out: list[slice] = []
-    sources: list[slice] = []
-    for offset, pad, step, size in ((a, top, sh, spec.height), (b, left, sw, spec.width)):
-        first = max(0, -(-(pad - offset) // step))  # first phase index inside the image
-        source_start = first * step + offset - pad
-        count = len(range(source_start, size, step))
-        out.append(slice(first, first + count))
-        sources.append(slice(source_start, size, step))
-    return out[0], out[1], sources[0], sources[1]
-
-
-def _phases(
-    x: NDArray[Any], spec: ConvSpec, layout: _Layout, workspace: Workspace | None
-) -> NDArray[Any]:
-    """The zero-padded input as phase images, channels first: ``(s_h·s_w, C, N, H_q + 1, W_q)``.
-
-    The extra zero row lets wide runs read past the last row. Only the image's pixels are
-    written, so a reused buffer keeps its zeros.
-    """
-    sh, sw = spec.stride
-    height, width = layout.phase_shape
-    shape = (sh * sw, spec.in_channels, spec.batch, height + 1, width)
-    phases = _zeroed(workspace, "input", shape, x.dtype, keeps_zeros=True)
-    by_channel = x.transpose(1, 0, 2, 3)
-    for a in range(sh):
-        for b in range(sw):
-            rows, cols, src_rows, src_cols = _phase_slices(spec, a, b)
-            phases[a * sw + b, :, :, rows, cols] = by_channel[:, :, src_rows, src_cols]
-    return phases
-
-
 def _gather(
     x: NDArray[Any], spec: ConvSpec, workspace: Workspace | None, ones_row: bool
 ) -> Columns:
@@ -225,12 +146,12 @@ def _gather(
     row_width = layout.row_width
     rows = per_group * kh * kw
     width = batch * spec.out_height * row_width
-    matrix = _buffer(workspace, "cols", (groups, rows + ones_row, width), x.dtype)
+    matrix = buffer(workspace, "cols", (groups, rows + ones_row, width), x.dtype)
     if ones_row:
         matrix[:, rows] = 1
     # views with one axis per index (reshapes that only split axes)
     tap_rows = matrix[:, :rows].reshape(groups, per_group, kh, kw, batch, -1)
-    phases = _phases(x, spec, layout, workspace)
+    phases = split_phases(x, spec, spec.stride, layout.phase_shape, workspace, "input")
     sw = spec.stride[1]
     height_q, width_q = layout.phase_shape
     if layout.wide:
@@ -252,18 +173,6 @@ def _gather(
     return Columns(spec, matrix, row_width, ones_row, workspace)
 
 
-def _unphase(dphases: NDArray[Any], spec: ConvSpec) -> NDArray[Any]:
-    """Gather the image's pixels back out of the phase gradients, as ``dx`` (NCHW)."""
-    sh, sw = spec.stride
-    dx = np.empty(spec.input_shape, dtype=dphases.dtype)
-    by_channel = dx.transpose(1, 0, 2, 3)
-    for a in range(sh):
-        for b in range(sw):
-            rows, cols, src_rows, src_cols = _phase_slices(spec, a, b)
-            by_channel[:, :, src_rows, src_cols] = dphases[a * sw + b, :, :, rows, cols]
-    return dx
-
-
 def _scatter(w: NDArray[Any], dy_rows: NDArray[Any], columns: Columns) -> NDArray[Any]:
     """``dx``: col2im of ``Wᵀ·dY``, every column added back into the window it came from.
 
@@ -279,7 +188,7 @@ def _scatter(w: NDArray[Any], dy_rows: NDArray[Any], columns: Columns) -> NDArra
     sw = spec.stride[1]
     height_q, width_q = layout.phase_shape
     shape = (spec.stride[0] * sw, groups, per_group, batch, height_q + 1, width_q)
-    dphases = _zeroed(workspace, "dx", shape, dy_rows.dtype)
+    dphases = zeroed(workspace, "dx", shape, dy_rows.dtype)
     run = spec.out_height * columns.row_width
     # filters as (tap, group, C/G, F/G): one transposed block per tap
     by_tap = w.reshape(groups, f_per_group, per_group, kh * kw).transpose(3, 0, 2, 1)
@@ -302,9 +211,8 @@ def _scatter(w: NDArray[Any], dy_rows: NDArray[Any], columns: Columns) -> NDArra
         else:
             grid = values.reshape(groups, per_group, batch, spec.out_height, spec.out_width)
             phase[:, :, :, r : r + spec.out_height, c : c + spec.out_width] += grid
-    return _unphase(
-        dphases.reshape(len(dphases), spec.in_channels, batch, height_q + 1, width_q), spec
-    )
+    by_channel = dphases.reshape(len(dphases), spec.in_channels, batch, height_q + 1, width_q)
+    return merge_phases(by_channel, spec, spec.stride)
 
 
 def _filter_rows(w: NDArray[Any], spec: ConvSpec, b: NDArray[Any] | None) -> NDArray[Any]:
@@ -331,8 +239,13 @@ def _forward(
     b: NDArray[Any] | None,
     spec: ConvSpec,
     workspace: Workspace | None,
-) -> tuple[NDArray[Any], Columns]:
-    """The forward pass on checked arrays: gather, one GEMM, one copy into NCHW."""
+) -> tuple[NDArray[Any], Columns | winograd.WinogradTiles]:
+    """The forward pass on checked arrays: gather, one GEMM, one copy into NCHW.
+
+    3×3 stride-1 layers with enough channels go through :mod:`cnnlib.conv.winograd`.
+    """
+    if winograd.applies(spec):
+        return winograd.forward(x, w, b, spec, workspace)
     columns = _gather(x, spec, workspace, ones_row=b is not None)
     full = _matmul(_filter_rows(w, spec, b), columns.matrix)  # (G, F/G, N·H_out·row_width)
     rows = full.reshape(spec.filters, spec.batch, spec.out_height, columns.row_width)
@@ -350,8 +263,12 @@ def conv2d_forward(
     dilation: IntOrPair = 1,
     groups: int = 1,
     workspace: Workspace | None = None,
-) -> tuple[NDArray[Any], Columns]:
-    """:func:`conv2d` that also returns the column matrix, for :func:`conv2d_backward_columns`.
+) -> tuple[NDArray[Any], Columns | winograd.WinogradTiles]:
+    """:func:`conv2d` that also returns what its backward pass needs.
+
+    That is the column matrix (:class:`Columns`), or for a Winograd layer its transformed
+    tiles (:class:`cnnlib.conv.winograd.WinogradTiles`); pass it to
+    :func:`conv2d_backward_columns`.
 
     Parameters
     ----------
@@ -363,7 +280,7 @@ def conv2d_forward(
     Returns
     -------
     tuple
-        ``(y, columns)``: the output ``(N, F, H_out, W_out)`` and the :class:`Columns`.
+        ``(y, columns)``: the output ``(N, F, H_out, W_out)`` and the saved columns.
     """
     owner = "conv2d"
     x_arr, w_arr, b_arr = as_float_arrays(x, w, b, owner=owner)
@@ -380,10 +297,10 @@ def _output_gradient_rows(grad: NDArray[Any], columns: Columns) -> NDArray[Any]:
     spec = columns.spec
     shape = (spec.filters, spec.batch, spec.out_height, columns.row_width)
     if columns.row_width == spec.out_width:
-        rows = _buffer(columns.workspace, "dy", shape, grad.dtype)
+        rows = buffer(columns.workspace, "dy", shape, grad.dtype)
         np.copyto(rows, grad.transpose(1, 0, 2, 3))
     else:
-        rows = _zeroed(columns.workspace, "dy", shape, grad.dtype, keeps_zeros=True)
+        rows = zeroed(columns.workspace, "dy", shape, grad.dtype, region=spec.out_width)
         rows[:, :, :, : spec.out_width] = grad.transpose(1, 0, 2, 3)
     return rows.reshape(spec.groups, spec.filters // spec.groups, -1)
 
@@ -391,10 +308,10 @@ def _output_gradient_rows(grad: NDArray[Any], columns: Columns) -> NDArray[Any]:
 def conv2d_backward_columns(
     dy: ArrayLike,
     w: ArrayLike,
-    columns: Columns,
+    columns: Columns | winograd.WinogradTiles,
     input_grad: bool = True,
 ) -> tuple[NDArray[Any] | None, NDArray[Any], NDArray[Any]]:
-    """Gradients of a convolution from the column matrix its forward pass kept.
+    """Gradients of a convolution from the columns (or tiles) its forward pass kept.
 
     Parameters
     ----------
@@ -414,6 +331,9 @@ def conv2d_backward_columns(
     """
     spec = columns.spec
     w_arr = np.asarray(w)
+    if isinstance(columns, winograd.WinogradTiles):
+        grad = check_output_gradient(dy, spec, columns.v.dtype, "conv2d_backward")
+        return winograd.backward(grad, w_arr, columns, input_grad)
     dtype = columns.matrix.dtype
     grad = check_output_gradient(dy, spec, dtype, "conv2d_backward")
     dy_rows = _output_gradient_rows(grad, columns)
@@ -523,6 +443,6 @@ def conv2d_backward(
     """
     x_arr, w_arr, _ = as_float_arrays(x, w, owner="conv2d_backward")
     spec = conv_spec(x_arr.shape, w_arr.shape, stride, padding, dilation, groups)
-    dx, dw, db = conv2d_backward_columns(dy, w, _gather(x_arr, spec, None, ones_row=False))
+    dx, dw, db = conv2d_backward_columns(dy, w, _forward(x_arr, w_arr, None, spec, None)[1])
     assert dx is not None
     return dx, dw, db

@@ -75,7 +75,7 @@ class ConvSpec:
 
     @property
     def span(self) -> tuple[int, int]:
-        """Pixels a dilated kernel covers: ``d·(k − 1) + 1`` per axis."""
+        """Pixels a dilated kernel covers, ``d·(k − 1) + 1`` per axis."""
         return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self.dilation, strict=True))  # type: ignore[return-value]
 
     @property
