@@ -12,6 +12,12 @@ call, what is wrong — the type, the shape you returned and the shape expected,
 differing index with both values — and, when the mistake is a common one, its likely cause.
 """
 
+from cnnlib.exercises.backprop import (
+    check_conv2d,
+    check_kernel_gradient,
+    check_numerical_gradient,
+    check_strided_input_gradient,
+)
 from cnnlib.exercises.convolution import (
     check_conv_output_size,
     check_conv_params,
@@ -19,11 +25,25 @@ from cnnlib.exercises.convolution import (
     check_dilate_kernel,
 )
 from cnnlib.exercises.core import ExerciseError
+from cnnlib.exercises.correlation import (
+    check_compose_kernels,
+    check_convolve2d,
+    check_input_gradient,
+    check_rot180,
+)
 
 __all__ = [
     "ExerciseError",
+    "check_compose_kernels",
+    "check_conv2d",
     "check_conv_output_size",
     "check_conv_params",
+    "check_convolve2d",
     "check_correlate2d",
     "check_dilate_kernel",
+    "check_input_gradient",
+    "check_kernel_gradient",
+    "check_numerical_gradient",
+    "check_rot180",
+    "check_strided_input_gradient",
 ]

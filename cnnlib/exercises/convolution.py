@@ -82,7 +82,7 @@ OUTPUT_SIZE = Exercise(
 
 
 def check_conv_output_size(fn: Callable[..., Any]) -> bool:
-    """Check ``fn(n, kernel_size, stride=1, padding=0) -> int`` (exercise 1.1).
+    """Check ``fn(n, kernel_size, stride=1, padding=0) -> int`` (``ex-conv-output-size``).
 
     Raises
     ------
@@ -161,7 +161,7 @@ CORRELATE = Exercise(
 
 
 def check_correlate2d(fn: Callable[..., Any]) -> bool:
-    """Check ``fn(image, kernel, stride=1)``, a "valid" cross-correlation (exercise 1.2).
+    """Check ``fn(image, kernel, stride=1)``, a "valid" cross-correlation (``ex-correlate2d``).
 
     Raises
     ------
@@ -215,7 +215,7 @@ PARAMS = Exercise(
 
 
 def check_conv_params(fn: Callable[..., Any]) -> bool:
-    """Check ``fn(kernel_size, in_channels, filters, bias=True) -> int`` (exercise 1.3).
+    """Check ``fn(kernel_size, in_channels, filters, bias=True) -> int`` (``ex-conv-params``).
 
     Raises
     ------
@@ -257,7 +257,7 @@ DILATE = Exercise(
 
 
 def check_dilate_kernel(fn: Callable[..., Any]) -> bool:
-    """Check ``fn(kernel, dilation)``, which spreads the kernel's taps apart (exercise 1.4).
+    """Check ``fn(kernel, dilation)``, the kernel with its taps spread (``ex-dilate-kernel``).
 
     Raises
     ------

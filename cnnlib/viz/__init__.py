@@ -7,11 +7,16 @@ Chapter 1
     :func:`sliding_window_figure`, :func:`sliding_window_animation`,
     :func:`padding_modes_figure`, :func:`windows_1d_figure`, :func:`coverage_figure`,
     :func:`dilation_figure`.
+Chapter 2
+    :func:`rot180_figure`, :func:`impulse_response_figure`.
+Chapter 3
+    :func:`dilated_gradient_figure`, :func:`pixel_contributions_figure`.
 Any chapter
     :func:`image_row` (arrays as images), :func:`draw_grid` (a matrix as numbered cells).
 """
 
 from cnnlib.viz.animation import APNG, sliding_window_animation
+from cnnlib.viz.backprop import dilated_gradient_figure, pixel_contributions_figure
 from cnnlib.viz.convolution import (
     coverage_figure,
     dilation_figure,
@@ -19,6 +24,7 @@ from cnnlib.viz.convolution import (
     sliding_window_figure,
     windows_1d_figure,
 )
+from cnnlib.viz.correlation import impulse_response_figure, rot180_figure
 from cnnlib.viz.figure import Figure, new_figure
 from cnnlib.viz.grid import draw_grid
 from cnnlib.viz.images import image_row
@@ -27,11 +33,15 @@ __all__ = [
     "APNG",
     "Figure",
     "coverage_figure",
+    "dilated_gradient_figure",
     "dilation_figure",
     "draw_grid",
     "image_row",
+    "impulse_response_figure",
     "new_figure",
     "padding_modes_figure",
+    "pixel_contributions_figure",
+    "rot180_figure",
     "sliding_window_animation",
     "sliding_window_figure",
     "windows_1d_figure",
