@@ -33,6 +33,7 @@ script re-executes itself with glibc's malloc told to keep freed memory
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import os
@@ -49,7 +50,7 @@ if __name__ == "__main__" and any(os.environ.get(k) != v for k, v in MALLOC_SETT
     os.execv(sys.executable, [sys.executable, *sys.argv])
 
 import numpy as np  # noqa: E402 - after the allocator settings
-from threadpoolctl import threadpool_limits  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 from cnnlib import conv  # noqa: E402
 
@@ -78,6 +79,15 @@ class Case:
     flops: int
     runs: dict[str, dict[str, Callable[[], object]]]
     scale: dict[str, float]
+
+
+@dataclass
+class Result:
+    """The medians measured for one shape (the arrays themselves are freed)."""
+
+    shape: tuple[int, ...]
+    flops: int
+    seconds: dict[str, dict[str, float]]
 
 
 def make_case(shape: tuple[int, ...], rng: np.random.Generator) -> Case:
@@ -162,11 +172,22 @@ def geomean(values: list[float]) -> float:
     return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
-def report(
-    results: list[tuple[Case, dict[str, dict[str, float]]]], threads: int
-) -> dict[str, float]:
-    names = list(results[0][1])
+def blas_description() -> str:
+    """NumPy's BLAS and the CPU kernel it picked (it bounds every GEMM of the fast path)."""
+    for pool in threadpool_info():
+        if pool.get("user_api") == "blas":
+            return (
+                f"{pool.get('internal_api')} {pool.get('version')}, "
+                f"kernel {pool.get('architecture', '?')}"
+            )
+    return "unknown BLAS"
+
+
+def report(results: list[Result], threads: int) -> dict[str, float]:
+    names = list(results[0].seconds)
     print(f"\nConvolution benchmark, float32, {threads} thread(s); median ms per call")
+    print(f"NumPy {np.__version__} with {blas_description()}", end="")
+    print(f"; PyTorch {torch.__version__}" if torch is not None else "")
     print("(loops: one image, scaled to the batch)\n")
     for mode, label, factor in (("forward", "forward", 1), ("both", "forward + backward", 3)):
         header = f"| {'N, C, H, W, F, k, s, p, d':<31} |" + "".join(f" {n:>12} |" for n in names)
@@ -184,7 +205,8 @@ def report(
             + "-" * (len(extra) - 1)
             + "|"
         )
-        for case, timing in results:
+        for case in results:
+            timing = case.seconds
             row = f"| {', '.join(map(str, case.shape)):<31} |"
             row += "".join(f" {timing[n][mode] * 1e3:>12.2f} |" for n in names)
             fast_gflops = factor * case.flops / timing["fast"][mode] / 1e9
@@ -197,13 +219,13 @@ def report(
             print(row)
         print()
     summary: dict[str, float] = {}
-    loops_speedup = [t["loops"]["both"] / t["fast"]["both"] for _, t in results]
+    loops_speedup = [r.seconds["loops"]["both"] / r.seconds["fast"]["both"] for r in results]
     summary["fast_vs_loops_geomean_speedup"] = geomean(loops_speedup)
     speedup = summary["fast_vs_loops_geomean_speedup"]
     print(f"fast path vs loops, forward + backward: {speedup:,.0f}× faster (geometric mean)")
     if "torch" in names:
         for mode in ("forward", "both"):
-            ratios = [t["fast"][mode] / t["torch"][mode] for _, t in results]
+            ratios = [r.seconds["fast"][mode] / r.seconds["torch"][mode] for r in results]
             summary[f"{mode}_geomean"] = geomean(ratios)
             summary[f"{mode}_worst"] = max(ratios)
         met = summary["both_geomean"] <= TARGET_GEOMEAN and summary["both_worst"] <= TARGET_WORST
@@ -245,14 +267,17 @@ def main(argv: list[str] | None = None) -> int:
     with threadpool_limits(args.threads):
         for shape in chosen:
             case = make_case(shape, rng)
-            results.append((case, measure(case, args.samples, args.loop_samples)))
+            seconds = measure(case, args.samples, args.loop_samples)
+            results.append(Result(case.shape, case.flops, seconds))
+            del case  # free this shape's arrays and buffers before the next one
+            gc.collect()
             print(f"measured {shape}", file=sys.stderr)
     summary = report(results, args.threads)
     if args.json:
         payload = {
             "threads": args.threads,
             "summary": summary,
-            "shapes": [{"shape": case.shape, "seconds": timing} for case, timing in results],
+            "shapes": [{"shape": r.shape, "seconds": r.seconds} for r in results],
         }
         with open(args.json, "w", encoding="utf-8") as handle:
             json.dump(payload, handle, indent=2)

@@ -173,44 +173,42 @@ def _gather(
     return Columns(spec, matrix, row_width, ones_row, workspace)
 
 
-def _scatter(w: NDArray[Any], dy_rows: NDArray[Any], columns: Columns) -> NDArray[Any]:
+def _scatter(
+    w: NDArray[Any], dy_wide: NDArray[Any], spec: ConvSpec, workspace: Workspace | None
+) -> NDArray[Any]:
     """``dx``: col2im of ``Wᵀ·dY``, every column added back into the window it came from.
 
-    For layers with many channels per group (:data:`TAPWISE_FROM`) the product is formed
-    one kernel tap at a time — ``W[:, :, m, l]ᵀ · dY``, a ``C × N·H_out·W`` block that is
-    added while it is still in cache — instead of materialising all of ``Wᵀ·dY`` first.
+    ``dy_wide`` is laid out in the wide layout (one row per phase width, zeros in the extra
+    columns), whatever layout the forward pass used: each tap's contribution is then one
+    long run to add. For layers with many channels per group (:data:`TAPWISE_FROM`) the
+    product is formed one kernel tap at a time — ``W[:, :, m, l]ᵀ · dY``, a
+    ``C × N·H_out·W_q`` block added while it is still in cache — instead of materialising
+    all of ``Wᵀ·dY`` first.
     """
-    spec, workspace = columns.spec, columns.workspace
     groups, batch = spec.groups, spec.batch
     per_group, f_per_group = spec.in_channels // groups, spec.filters // groups
     kh, kw = spec.kernel
-    layout = _layout(spec)
     sw = spec.stride[1]
-    height_q, width_q = layout.phase_shape
-    shape = (spec.stride[0] * sw, groups, per_group, batch, height_q + 1, width_q)
-    dphases = zeroed(workspace, "dx", shape, dy_rows.dtype)
-    run = spec.out_height * columns.row_width
+    height_q, width_q = _layout(spec).phase_shape
+    shape = (spec.stride[0] * sw, groups, per_group, batch, (height_q + 1) * width_q)
+    dphases = zeroed(workspace, "dx", shape, dy_wide.dtype)
+    run = spec.out_height * width_q
     # filters as (tap, group, C/G, F/G): one transposed block per tap
     by_tap = w.reshape(groups, f_per_group, per_group, kh * kw).transpose(3, 0, 2, 1)
     tapwise = per_group >= TAPWISE_FROM
-    if not tapwise:
-        all_taps = _matmul(by_tap.transpose(1, 0, 2, 3).reshape(groups, -1, f_per_group), dy_rows)
+    if tapwise:
+        block = buffer(workspace, "dx.tap", (groups, per_group, batch * run), dy_wide.dtype)
+    else:
+        all_taps = _matmul(by_tap.transpose(1, 0, 2, 3).reshape(groups, -1, f_per_group), dy_wide)
         blocks = all_taps.reshape(groups, kh * kw, per_group, batch, run).transpose(1, 0, 2, 3, 4)
-    block = np.empty((groups, per_group, batch * run), dtype=dy_rows.dtype)
     for tap, (_, _, a, b, r, c) in enumerate(_tap_offsets(spec)):
         if tapwise:
-            np.matmul(by_tap[tap], dy_rows, out=block)
+            np.matmul(by_tap[tap], dy_wide, out=block)
             values = block.reshape(groups, per_group, batch, run)
         else:
             values = blocks[tap]
-        phase = dphases[a * sw + b]
-        if layout.wide:
-            flat = phase.reshape(groups, per_group, batch, -1)
-            start = r * width_q + c
-            flat[:, :, :, start : start + run] += values
-        else:
-            grid = values.reshape(groups, per_group, batch, spec.out_height, spec.out_width)
-            phase[:, :, :, r : r + spec.out_height, c : c + spec.out_width] += grid
+        start = r * width_q + c
+        dphases[a * sw + b, :, :, :, start : start + run] += values
     by_channel = dphases.reshape(len(dphases), spec.in_channels, batch, height_q + 1, width_q)
     return merge_phases(by_channel, spec, spec.stride)
 
@@ -288,19 +286,20 @@ def conv2d_forward(
     return _forward(x_arr, w_arr, b_arr, spec, workspace)
 
 
-def _output_gradient_rows(grad: NDArray[Any], columns: Columns) -> NDArray[Any]:
-    """``dy`` laid out like the GEMM output: ``(groups, F/groups, N·H_out·row_width)``.
+def _output_gradient_rows(
+    grad: NDArray[Any], spec: ConvSpec, row_width: int, workspace: Workspace | None, name: str
+) -> NDArray[Any]:
+    """``dy`` laid out like a GEMM output: ``(groups, F/groups, N·H_out·row_width)``.
 
     In the wide layout the extra outputs get a zero gradient; a reused buffer keeps those
     zeros, since only the real outputs are written.
     """
-    spec = columns.spec
-    shape = (spec.filters, spec.batch, spec.out_height, columns.row_width)
-    if columns.row_width == spec.out_width:
-        rows = buffer(columns.workspace, "dy", shape, grad.dtype)
+    shape = (spec.filters, spec.batch, spec.out_height, row_width)
+    if row_width == spec.out_width:
+        rows = buffer(workspace, name, shape, grad.dtype)
         np.copyto(rows, grad.transpose(1, 0, 2, 3))
     else:
-        rows = zeroed(columns.workspace, "dy", shape, grad.dtype, region=spec.out_width)
+        rows = zeroed(workspace, name, shape, grad.dtype, region=spec.out_width)
         rows[:, :, :, : spec.out_width] = grad.transpose(1, 0, 2, 3)
     return rows.reshape(spec.groups, spec.filters // spec.groups, -1)
 
@@ -334,9 +333,9 @@ def conv2d_backward_columns(
     if isinstance(columns, winograd.WinogradTiles):
         grad = check_output_gradient(dy, spec, columns.v.dtype, "conv2d_backward")
         return winograd.backward(grad, w_arr, columns, input_grad)
-    dtype = columns.matrix.dtype
+    dtype, workspace = columns.matrix.dtype, columns.workspace
     grad = check_output_gradient(dy, spec, dtype, "conv2d_backward")
-    dy_rows = _output_gradient_rows(grad, columns)
+    dy_rows = _output_gradient_rows(grad, spec, columns.row_width, workspace, "dy")
     # one GEMM gives dW and, against the row of ones, db
     products = _matmul(dy_rows, columns.matrix.transpose(0, 2, 1))
     taps_per_group = products.shape[2] - columns.ones_row
@@ -347,7 +346,10 @@ def conv2d_backward_columns(
         db = dy_rows.reshape(spec.filters, -1).sum(axis=1)
     dx = None
     if input_grad:
-        dx = _scatter(w_arr.astype(dtype, copy=False), dy_rows, columns)
+        wide_width = _layout(spec).phase_shape[1]
+        if columns.row_width != wide_width:  # col2im adds long runs in the wide layout
+            dy_rows = _output_gradient_rows(grad, spec, wide_width, workspace, "dy.wide")
+        dx = _scatter(w_arr.astype(dtype, copy=False), dy_rows, spec, workspace)
     return dx, dw.astype(w_arr.dtype), db.astype(w_arr.dtype)
 
 
