@@ -20,7 +20,7 @@ def test_every_python_example_runs(tmp_path, monkeypatch):
     namespace: dict[str, object] = {}
     for number, block in enumerate(BLOCKS, start=1):
         try:
-            exec(compile(block, f"README.md python block {number}", "exec"), namespace)  # noqa: S102
+            exec(compile(block, f"README.md python block {number}", "exec"), namespace)
         except Exception as error:  # pragma: no cover - the message is the point
             pytest.fail(
                 f"README python block {number} raised {type(error).__name__}: {error}\n{block}"
