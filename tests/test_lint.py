@@ -16,12 +16,12 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_check_is_clean():
-    result = _run("ruff", "check", ".")
+    result = _run("ruff", "check", "--no-cache", ".")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format_is_applied():
-    result = _run("ruff", "format", "--check", ".")
+    result = _run("ruff", "format", "--check", "--no-cache", ".")
     assert result.returncode == 0, "run `ruff format .`:\n" + result.stdout + result.stderr
 
 
