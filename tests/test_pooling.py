@@ -1,0 +1,196 @@
+"""cnnlib.pooling against PyTorch — overlapping windows, padding, tied maxima, NaN — and gradchecks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from cnnlib import gradcheck, pooling
+
+torch = pytest.importorskip(
+    "torch",
+    reason="PyTorch is the oracle for these tests; CI installs it with pip install torch==2.13.0",
+)
+F = torch.nn.functional
+
+
+def _torch_pool(kind, x, dy, kernel, stride, padding):
+    xt = torch.tensor(x, requires_grad=True)
+    stride = kernel if stride is None else stride
+    if kind == "max":
+        y = F.max_pool2d(xt, kernel, stride, padding)
+    elif kind == "min":
+        y = -F.max_pool2d(-xt, kernel, stride, padding)
+    else:
+        y = F.avg_pool2d(xt, kernel, stride, padding)  # count_include_pad=True
+    y.backward(torch.tensor(dy))
+    return y.detach().numpy(), xt.grad.numpy()
+
+
+OURS = {
+    "max": (pooling.max_pool2d, pooling.max_pool2d_backward),
+    "min": (pooling.min_pool2d, pooling.min_pool2d_backward),
+    "avg": (pooling.avg_pool2d, pooling.avg_pool2d_backward),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kind=st.sampled_from(["max", "min", "avg"]),
+    n=st.integers(1, 2),
+    c=st.integers(1, 3),
+    h=st.integers(2, 9),
+    w=st.integers(2, 9),
+    kernel=st.sampled_from([1, 2, 3, (2, 3), (3, 1)]),
+    stride=st.sampled_from([None, 1, 2, 3, (2, 1)]),
+    padding=st.sampled_from([0, 1, (1, 0)]),
+    levels=st.sampled_from([2, 3, 1000]),  # few distinct values: many ties
+    nan=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_pooling_matches_pytorch(kind, n, c, h, w, kernel, stride, padding, levels, nan, seed):
+    kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+    ph, pw = (padding, padding) if isinstance(padding, int) else padding
+    assume(2 * ph <= kh and 2 * pw <= kw and kh <= h + 2 * ph and kw <= w + 2 * pw)
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, levels, size=(n, c, h, w)).astype(np.float64)
+    if nan and kind != "avg":
+        x[rng.random(x.shape) < 0.15] = np.nan
+    forward, backward = OURS[kind]
+    y = forward(x, kernel, stride, padding)
+    dy = rng.standard_normal(y.shape)
+    expected_y, expected_dx = _torch_pool(kind, x, dy, kernel, stride, padding)
+    if kind == "avg":  # sums may round differently in the last bit
+        np.testing.assert_allclose(y, expected_y, rtol=1e-12)
+    else:  # a maximum is one of the inputs: exactly equal, NaN included
+        np.testing.assert_array_equal(y, expected_y)
+    np.testing.assert_allclose(backward(dy, x, kernel, stride, padding), expected_dx, atol=1e-12)
+
+
+def test_ties_go_to_the_first_maximum_in_row_major_order():
+    x = np.array([[5.0, 5.0], [5.0, 5.0]])[None, None]
+    dx = pooling.max_pool2d_backward(np.ones((1, 1, 1, 1)), x, 2)
+    np.testing.assert_array_equal(dx[0, 0], [[1, 0], [0, 0]])
+    x = np.array([[1.0, 7.0], [7.0, 7.0]])[None, None]
+    np.testing.assert_array_equal(
+        pooling.max_pool2d_backward(np.ones((1, 1, 1, 1)), x, 2)[0, 0], [[0, 1], [0, 0]]
+    )
+
+
+def test_overlapping_windows_add_up_at_a_shared_maximum():
+    """3×3 windows with stride 2 share a column; a maximum there collects from both."""
+    x = np.zeros((1, 1, 3, 5))
+    x[0, 0, 1, 2] = 9.0  # inside both windows
+    dx = pooling.max_pool2d_backward(np.array([[[[1.0, 2.0]]]]), x, 3, stride=2)
+    assert dx[0, 0, 1, 2] == 3.0
+    assert dx.sum() == 3.0
+
+
+def test_the_sources_2x2_example():
+    x = np.array([[1.0, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])[None, None]
+    np.testing.assert_array_equal(pooling.max_pool2d(x, 2)[0, 0], [[6, 8], [3, 4]])
+    np.testing.assert_array_equal(pooling.avg_pool2d(x, 2)[0, 0], [[3.25, 5.25], [2, 2]])
+    np.testing.assert_array_equal(pooling.min_pool2d(x, 2)[0, 0], [[1, 2], [1, 0]])
+
+
+def test_global_pooling_matches_pytorch(rng):
+    x = rng.integers(0, 3, size=(2, 3, 4, 5)).astype(np.float64)
+    x[0, 1, 2, 3] = np.nan
+    dy = rng.standard_normal((2, 3))
+    xt = torch.tensor(x, requires_grad=True)
+    y = F.adaptive_max_pool2d(xt, 1)[:, :, 0, 0]
+    y.backward(torch.tensor(dy))
+    np.testing.assert_array_equal(pooling.global_max_pool2d(x), y.detach().numpy())
+    np.testing.assert_allclose(pooling.global_max_pool2d_backward(dy, x), xt.grad.numpy())
+    xt = torch.tensor(x, requires_grad=True)
+    y = F.adaptive_avg_pool2d(xt, 1)[:, :, 0, 0]
+    y.backward(torch.tensor(dy))
+    np.testing.assert_allclose(pooling.global_avg_pool2d(x), y.detach().numpy())
+    np.testing.assert_allclose(pooling.global_avg_pool2d_backward(dy, x), xt.grad.numpy())
+
+
+def test_concat_pooling_is_max_then_average(rng):
+    x = rng.standard_normal((2, 3, 6, 6))
+    y = pooling.concat_pool2d(x, 2)
+    assert y.shape == (2, 6, 3, 3)
+    np.testing.assert_array_equal(y[:, :3], pooling.max_pool2d(x, 2))
+    np.testing.assert_allclose(y[:, 3:], pooling.avg_pool2d(x, 2))
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("max", (2, None, 0)),
+        ("max", (3, 2, 1)),
+        ("min", (2, 1, 0)),
+        ("avg", (3, 2, 1)),
+        ("concat", (2, None, 0)),
+    ],
+)
+def test_pooling_gradients_match_central_differences(name, args, rng):
+    x = rng.standard_normal((2, 2, 6, 5))  # continuous values: no ties, no kinks near h
+    forward = {
+        "max": pooling.max_pool2d,
+        "min": pooling.min_pool2d,
+        "avg": pooling.avg_pool2d,
+        "concat": pooling.concat_pool2d,
+    }[name]
+    backward = {
+        "max": pooling.max_pool2d_backward,
+        "min": pooling.min_pool2d_backward,
+        "avg": pooling.avg_pool2d_backward,
+        "concat": pooling.concat_pool2d_backward,
+    }[name]
+    gradcheck.check_gradients(
+        lambda x: forward(x, *args), lambda dy, x: [backward(dy, x, *args)], {"x": x}
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "pattern"),
+    [
+        (
+            lambda: pooling.max_pool2d(np.zeros((4, 4)), 2),
+            ValueError,
+            r"max_pool2d: x must be a 4-D array \(N, C, H, W\), got 2-D",
+        ),
+        (
+            lambda: pooling.max_pool2d(np.zeros((1, 1, 4, 4), int), 2),
+            TypeError,
+            r"max_pool2d: x has dtype int64",
+        ),
+        (
+            lambda: pooling.avg_pool2d(np.zeros((1, 1, 4, 4)), 2, padding=2),
+            ValueError,
+            r"padding \(2, 2\) is more than half the kernel \(2, 2\)",
+        ),
+        (
+            lambda: pooling.max_pool2d(np.zeros((1, 1, 2, 2)), 3),
+            ValueError,
+            r"along the height: impossible geometry",
+        ),
+        (
+            lambda: pooling.max_pool2d(np.zeros((1, 1, 4, 4)), 2, stride=0),
+            ValueError,
+            r"stride must be positive, got 0",
+        ),
+        (
+            lambda: pooling.max_pool2d_backward(np.zeros((1, 1, 3, 3)), np.zeros((1, 1, 4, 4)), 2),
+            ValueError,
+            r"dy has shape \(1, 1, 3, 3\), expected the output shape .* = \(1, 1, 2, 2\)",
+        ),
+    ],
+)
+def test_bad_input_is_named(call, error, pattern):
+    with pytest.raises(error, match=pattern):
+        call()
+
+
+def test_dtype_is_kept(rng):
+    x = rng.standard_normal((1, 2, 4, 4)).astype(np.float32)
+    for forward, backward in OURS.values():
+        y = forward(x, 2)
+        assert y.dtype == np.float32
+        assert backward(np.ones_like(y), x, 2).dtype == np.float32
