@@ -28,14 +28,19 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    from cnnlib.layers import Layer
 
 __all__ = [
     "GradientCheckError",
     "GradientReport",
     "check_gradients",
+    "check_layer",
     "numerical_gradient",
     "relative_error",
 ]
@@ -287,3 +292,73 @@ def check_gradients(
     if not all(report.passed for report in reports):
         raise GradientCheckError("gradient check failed:\n" + "\n".join(f"  {r}" for r in reports))
     return reports
+
+
+def check_layer(
+    layer: Layer,
+    x: ArrayLike,
+    *,
+    training: bool = True,
+    eps: float = 1e-5,
+    tolerance: float = 1e-6,
+    seed: int = 0,
+) -> list[GradientReport]:
+    """Check a layer's ``backward`` — for its input and every parameter — numerically.
+
+    The layer is built in float64 for ``x`` if it is not built yet. Layers that draw random
+    numbers (dropout) get the same generator state before every forward pass, so the
+    function being differentiated does not change from one evaluation to the next.
+
+    Parameters
+    ----------
+    layer
+        Any :class:`cnnlib.layers.Layer`.
+    x
+        A float64 batch.
+    training
+        Run the forward pass in training mode (what ``backward`` needs).
+    eps, tolerance, seed
+        As in :func:`check_gradients`.
+
+    Returns
+    -------
+    list of GradientReport
+        For ``x`` first, then each parameter.
+
+    Raises
+    ------
+    GradientCheckError
+        If any gradient is off, naming it and its worst entry.
+
+    Examples
+    --------
+    >>> from cnnlib.layers import Conv2D
+    >>> x = np.random.default_rng(0).normal(size=(2, 3, 5, 5))
+    >>> [r.name for r in check_layer(Conv2D(4, 3, stride=2), x)]
+    ['x', 'weight', 'bias']
+    """
+    batch = _float64(x, "x", "check_layer").copy()
+    if not layer.built:
+        layer.build(batch.shape[1:], np.random.default_rng(seed), np.float64)
+    names = list(layer.params)
+
+    def run(inputs: Mapping[str, NDArray[np.float64]]) -> NDArray[Any]:
+        for name in names:
+            layer.params[name][...] = inputs[name]
+        if layer.stochastic:
+            layer.rng = np.random.default_rng(seed)
+        return layer.forward(inputs["x"], training=training)
+
+    def forward(**inputs: NDArray[np.float64]) -> NDArray[Any]:
+        return run(inputs)
+
+    def backward(dy: NDArray[np.float64], **inputs: NDArray[np.float64]) -> dict[str, Any]:
+        run(inputs)
+        dx = layer.backward(dy)
+        return {"x": dx, **{name: layer.grads[name] for name in names}}
+
+    start = {"x": batch, **{name: layer.params[name].copy() for name in names}}
+    try:
+        return check_gradients(forward, backward, start, eps=eps, tolerance=tolerance, seed=seed)
+    finally:
+        run(start)  # leave the layer with its original parameters

@@ -1,0 +1,237 @@
+"""Convolution layers (chapters 1, 3 and 5): shared weights, and unshared (locally connected)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cnnlib import init
+from cnnlib.conv import Workspace, conv2d_backward_columns, conv2d_forward, conv_spec
+from cnnlib.geometry import IntOrPair, Padding2D
+from cnnlib.im2col import col2im, im2col
+from cnnlib.layers._activated import Activated
+from cnnlib.layers.base import shape_text
+
+__all__ = ["Conv2D", "LocallyConnected2D"]
+
+
+def _image_shape(layer: Activated, input_shape: tuple[int, ...]) -> tuple[int, int, int]:
+    if len(input_shape) != 3:
+        raise ValueError(
+            f"{layer.name} ({type(layer).__name__}): expects images of shape (N, C, H, W), "
+            f"got inputs of shape {shape_text(input_shape)}"
+        )
+    return input_shape[0], input_shape[1], input_shape[2]
+
+
+class Conv2D(Activated):
+    r"""A convolutional layer: ``filters`` kernels slid over the input (cross-correlation).
+
+    .. math:: Y[n, f] = b[f] + \sum_c W[f, c] \star X[n, c]
+
+    The input depth ``C`` is read from the input when the model is built, so layers are
+    written as in Keras: ``Conv2D(32, 3, padding="same", activation="relu")``.
+
+    Parameters
+    ----------
+    filters
+        ``F``, the number of output channels.
+    kernel_size, stride, dilation
+        An int or ``(height, width)``.
+    padding
+        An int, ``(pad_h, pad_w)``, ``"valid"`` or ``"same"``.
+    groups
+        Split channels and filters into groups (``groups = C = F`` is depthwise).
+    use_bias
+        Learn one bias per filter.
+    activation
+        Apply this activation to the output (``"relu"``, ``"sigmoid"``, …); ``None`` for none.
+    kernel_initializer
+        Name of a :mod:`cnnlib.init` function; He normal suits ReLU networks.
+
+    Notes
+    -----
+    Weights are ``(F, C/groups, k_h, k_w)`` (PyTorch's layout), He-normal by default;
+    biases start at zero. The forward pass keeps its im2col columns (or Winograd tiles) for
+    the backward pass and reuses its buffers from batch to batch.
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: IntOrPair,
+        stride: IntOrPair = 1,
+        padding: Padding2D = 0,
+        dilation: IntOrPair = 1,
+        groups: int = 1,
+        use_bias: bool = True,
+        activation: str | None = None,
+        kernel_initializer: str = "he_normal",
+        name: str | None = None,
+    ) -> None:
+        super().__init__(activation, name)
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+        self.dilation = dilation
+        self.groups = groups
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self._initialise = init.get(kernel_initializer)
+        self._workspace = Workspace()
+        self._saved: Any = None
+
+    def _hyper(self) -> dict[str, Any]:
+        return {
+            "stride": self.stride,
+            "padding": self.padding,
+            "dilation": self.dilation,
+            "groups": self.groups,
+        }
+
+    def _build_core(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        channels, height, width = _image_shape(self, input_shape)
+        kernel = (self.kernel_size,) * 2 if isinstance(self.kernel_size, int) else self.kernel_size
+        groups = int(self.groups)
+        shape = (int(self.filters), channels // groups if channels % groups == 0 else 0, *kernel)
+        spec = conv_spec(
+            (1, channels, height, width), shape, owner=f"{self.name} (Conv2D)", **self._hyper()
+        )
+        self.params = {"weight": self._initialise(spec.weight_shape, self.rng, self.dtype)}
+        if self.use_bias:
+            self.params["bias"] = np.zeros(spec.filters, dtype=self.dtype)
+        return spec.output_shape[1:]
+
+    def _forward_core(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
+        y, saved = conv2d_forward(
+            x,
+            self.params["weight"],
+            self.params.get("bias"),
+            workspace=self._workspace,
+            **self._hyper(),
+        )
+        self._saved = saved if training else None
+        return y
+
+    def _backward_core(self, grad: NDArray[Any]) -> NDArray[Any] | None:
+        if self._saved is None:
+            raise RuntimeError(f"{self.name}: backward needs a forward pass with training=True")
+        dx, dw, db = conv2d_backward_columns(
+            grad, self.params["weight"], self._saved, self.needs_input_grad
+        )
+        self.grads = {"weight": dw}
+        if self.use_bias:
+            self.grads["bias"] = db
+        return dx
+
+    def config(self) -> dict[str, Any]:
+        """The constructor's arguments."""
+        return {
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "dilation": self.dilation,
+            "groups": self.groups,
+            "use_bias": self.use_bias,
+            "activation": self.activation_name,
+            "kernel_initializer": self.kernel_initializer,
+        }
+
+
+class LocallyConnected2D(Activated):
+    r"""A convolution without weight sharing: every output position has its own filters.
+
+    .. math:: Y[n, f, i, j] = b[f, i, j] + \sum_{c, m, l} W_{ij}[f, c, m, l]\,
+              X_p[n, c,\; i s_h + m,\; j s_w + l]
+
+    Useful where positions really differ (aligned faces); it has
+    ``H_out·W_out`` times the parameters of :class:`Conv2D` (chapter 1). Computed as one
+    small matrix product per output position on the im2col columns.
+
+    Parameters
+    ----------
+    filters, kernel_size, stride, padding, use_bias, activation, kernel_initializer
+        As for :class:`Conv2D` (no dilation or groups).
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: IntOrPair,
+        stride: IntOrPair = 1,
+        padding: Padding2D = 0,
+        use_bias: bool = True,
+        activation: str | None = None,
+        kernel_initializer: str = "he_normal",
+        name: str | None = None,
+    ) -> None:
+        super().__init__(activation, name)
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self._initialise = init.get(kernel_initializer)
+
+    def _build_core(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        channels, height, width = _image_shape(self, input_shape)
+        kernel = (self.kernel_size,) * 2 if isinstance(self.kernel_size, int) else self.kernel_size
+        self._spec = conv_spec(
+            (1, channels, height, width),
+            (int(self.filters), channels, *kernel),
+            self.stride,
+            self.padding,
+            owner=f"{self.name} (LocallyConnected2D)",
+        )
+        positions = self._spec.out_height * self._spec.out_width
+        taps = channels * kernel[0] * kernel[1]
+        self.params = {
+            "weight": self._initialise((positions, self._spec.filters, taps), self.rng, self.dtype)
+        }
+        if self.use_bias:
+            shape = (self._spec.filters, self._spec.out_height, self._spec.out_width)
+            self.params["bias"] = np.zeros(shape, dtype=self.dtype)
+        return self._spec.output_shape[1:]
+
+    def _forward_core(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
+        spec, n = self._spec, x.shape[0]
+        cols = im2col(x, spec.kernel, spec.stride, spec.padding)  # (K, N·P)
+        per_position = cols.reshape(cols.shape[0], n, -1).transpose(2, 0, 1)  # (P, K, N)
+        self._cols = per_position if training else None
+        out = np.matmul(self.params["weight"], per_position)  # (P, F, N)
+        y = out.transpose(2, 1, 0).reshape(n, spec.filters, spec.out_height, spec.out_width)
+        if self.use_bias:
+            y = y + self.params["bias"]
+        return np.ascontiguousarray(y)
+
+    def _backward_core(self, grad: NDArray[Any]) -> NDArray[Any] | None:
+        if self._cols is None:
+            raise RuntimeError(f"{self.name}: backward needs a forward pass with training=True")
+        spec, n = self._spec, grad.shape[0]
+        per_position = grad.reshape(n, spec.filters, -1).transpose(2, 1, 0)  # (P, F, N)
+        self.grads = {"weight": np.matmul(per_position, self._cols.transpose(0, 2, 1))}
+        if self.use_bias:
+            self.grads["bias"] = grad.sum(axis=0)
+        if not self.needs_input_grad:
+            return None
+        dcols = np.matmul(self.params["weight"].transpose(0, 2, 1), per_position)  # (P, K, N)
+        matrix = dcols.transpose(1, 2, 0).reshape(dcols.shape[1], -1)  # (K, N·P)
+        input_shape = (n, *self.input_shape) if self.input_shape else grad.shape
+        return col2im(matrix, input_shape, spec.kernel, spec.stride, spec.padding)
+
+    def config(self) -> dict[str, Any]:
+        """The constructor's arguments."""
+        return {
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "use_bias": self.use_bias,
+            "activation": self.activation_name,
+            "kernel_initializer": self.kernel_initializer,
+        }

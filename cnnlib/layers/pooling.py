@@ -1,0 +1,147 @@
+"""Pooling layers (chapter 4): no parameters, only a window to summarise."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from cnnlib import pooling
+from cnnlib.geometry import IntOrPair
+from cnnlib.layers.base import Layer, shape_text
+
+__all__ = [
+    "AvgPool2D",
+    "ConcatPool2D",
+    "GlobalAvgPool2D",
+    "GlobalMaxPool2D",
+    "MaxPool2D",
+    "MinPool2D",
+]
+
+
+class _Pool(Layer):
+    """A sliding-window pooling of ``(N, C, H, W)``; ``stride`` defaults to the window size."""
+
+    def __init__(
+        self,
+        kernel_size: IntOrPair = 2,
+        stride: IntOrPair | None = None,
+        padding: IntOrPair = 0,
+        name: str | None = None,
+    ) -> None:
+        super().__init__(name)
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+
+    def _build(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"{self.name} ({type(self).__name__}): expects images of shape (N, C, H, W), "
+                f"got inputs of shape {shape_text(input_shape)}"
+            )
+        spec = pooling.pool_spec(
+            (1, *input_shape),
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            f"{self.name} ({type(self).__name__})",
+        )
+        return spec.output_shape[1:]
+
+    def _args(self) -> tuple[IntOrPair, IntOrPair | None, IntOrPair]:
+        return self.kernel_size, self.stride, self.padding
+
+    def config(self) -> dict[str, Any]:
+        """The constructor's arguments."""
+        return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding}
+
+
+class MaxPool2D(_Pool):
+    """Max pooling; the gradient goes to each window's (first) maximum, as in PyTorch."""
+
+    def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
+        if not training:
+            return pooling.max_pool2d(x, *self._args())
+        y, self._index = pooling.max_pool2d_with_argmax(x, *self._args())
+        self._spec = pooling.pool_spec(x.shape, *self._args(), self.name)
+        return y
+
+    def _backward(self, grad: NDArray[Any]) -> NDArray[Any]:
+        return pooling.route_to_winners(grad, self._index, self._spec, self.name)
+
+
+class MinPool2D(_Pool):
+    """Min pooling; the gradient goes to each window's (first) minimum."""
+
+    def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
+        self._x = x if training else None
+        return pooling.min_pool2d(x, *self._args())
+
+    def _backward(self, grad: NDArray[Any]) -> NDArray[Any]:
+        assert self._x is not None
+        return pooling.min_pool2d_backward(grad, self._x, *self._args())
+
+
+class AvgPool2D(_Pool):
+    """Average pooling (zero padding counts in the average)."""
+
+    def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
+        self._x_shape = x.shape
+        return pooling.avg_pool2d(x, *self._args())
+
+    def _backward(self, grad: NDArray[Any]) -> NDArray[Any]:
+        return pooling.avg_pool2d_backward(grad, np.empty(self._x_shape, grad.dtype), *self._args())
+
+
+class ConcatPool2D(_Pool):
+    """Max ‖ average pooling on the channel axis: ``C`` channels in, ``2C`` out."""
+
+    def _build(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        channels, height, width = super()._build(input_shape)
+        return 2 * channels, height, width
+
+    def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
+        self._x = x if training else None
+        return pooling.concat_pool2d(x, *self._args())
+
+    def _backward(self, grad: NDArray[Any]) -> NDArray[Any]:
+        assert self._x is not None
+        return pooling.concat_pool2d_backward(grad, self._x, *self._args())
+
+
+class _GlobalPool(Layer):
+    """Pool each channel over all positions: ``(N, C, H, W) → (N, C)``, for any ``H, W``."""
+
+    def _build(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"{self.name} ({type(self).__name__}): expects images of shape (N, C, H, W), "
+                f"got inputs of shape {shape_text(input_shape)}"
+            )
+        return (input_shape[0],)
+
+
+class GlobalAvgPool2D(_GlobalPool):
+    """The average of each channel: a classifier head whose size does not depend on the image's."""
+
+    def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
+        self._x_shape = x.shape
+        return pooling.global_avg_pool2d(x)
+
+    def _backward(self, grad: NDArray[Any]) -> NDArray[Any]:
+        return pooling.global_avg_pool2d_backward(grad, np.empty(self._x_shape, grad.dtype))
+
+
+class GlobalMaxPool2D(_GlobalPool):
+    """The maximum of each channel."""
+
+    def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
+        self._x = x if training else None
+        return pooling.global_max_pool2d(x)
+
+    def _backward(self, grad: NDArray[Any]) -> NDArray[Any]:
+        assert self._x is not None
+        return pooling.global_max_pool2d_backward(grad, self._x)
