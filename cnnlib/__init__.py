@@ -14,6 +14,12 @@ The library behind the book *CNNs from Scratch*. Its modules mirror the chapters
     ``im2col`` and ``col2im`` (chapter 6).
 ``gradcheck``
     Numerical gradients and gradient checks (chapter 3).
+``pooling``
+    Max, average, min, global and concat pooling, with their backward passes (chapter 4).
+``layers``, ``losses``, ``optim``, ``init``
+    The pieces of a network: layers, loss functions, optimisers, initialisers (chapter 5).
+``model``
+    ``Sequential`` (also ``cnnlib.Sequential``): build, train, evaluate, save (chapters 5, 8).
 ``viz``
     The figures and animations the book draws.
 ``exercises``
@@ -26,19 +32,35 @@ Submodules are imported on first use, so ``import cnnlib`` stays cheap and
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
+from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("geometry", "signal", "conv", "im2col", "gradcheck", "viz", "exercises")
+_SUBMODULES = (
+    "geometry",
+    "signal",
+    "conv",
+    "im2col",
+    "pooling",
+    "gradcheck",
+    "init",
+    "layers",
+    "losses",
+    "optim",
+    "model",
+    "viz",
+    "exercises",
+)
 
-__all__ = ["__version__", *_SUBMODULES]
+__all__ = ["Sequential", "__version__", *_SUBMODULES]
 
 
-def __getattr__(name: str) -> ModuleType:
+def __getattr__(name: str) -> Any:
     """Import a submodule the first time it is used as an attribute (PEP 562)."""
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name == "Sequential":
+        return importlib.import_module(f"{__name__}.model").Sequential
     raise AttributeError(f"module 'cnnlib' has no attribute {name!r}")
 
 
