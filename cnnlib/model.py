@@ -135,6 +135,7 @@ class Sequential:
                     f"Sequential: layer {index} is {layer!r}, not a cnnlib layer "
                     "(write Conv2D(32, 3), not Conv2D)"
                 )
+        _number_by_kind(self.layers)
         names = [layer.name for layer in self.layers]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
@@ -586,6 +587,21 @@ class Sequential:
                     f"{value.shape} here"
                 )
             value[...] = weights[key]
+
+
+def _number_by_kind(layers: Sequence[Layer]) -> None:
+    """Name the layers that were not given a name ``<kind>_<i>``, counting within the model.
+
+    So a model's summary reads ``conv2d_1, conv2d_2, dense_1`` however many models the
+    session built before it. A layer already in another model keeps its name.
+    """
+    counts: dict[str, int] = {}
+    for layer in layers:
+        kind = type(layer).__name__.lower()
+        counts[kind] = counts.get(kind, 0) + 1
+        if layer.auto_named:
+            layer.rename(f"{kind}_{counts[kind]}")
+            layer.auto_named = False
 
 
 def _describe(entry: dict[str, Any] | None) -> str:

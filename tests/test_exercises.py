@@ -199,6 +199,9 @@ def test_compare_handles_tuples_and_floats():
     assert compare((1, 3), (1, 2)) == "entry 1 of the tuple: your function returned 3, expected 2"
     assert compare(0.1 + 0.2, 0.3) is None
     assert compare(0.31, 0.3) == "your function returned 0.31, expected 0.3"
+    assert compare(float("nan"), float("nan")) is None  # a mistake may produce NaN
+    assert compare(float("nan"), 0.3) == "your function returned nan, expected 0.3"
+    assert compare(np.array([np.nan]), np.array([np.nan])) is None
     assert compare("3", 3) == "your function returned '3' (str); expected an integer"
 
 

@@ -154,11 +154,15 @@ def test_integer_and_empty_batches_are_refused():
         layer.forward(np.zeros((0, 3)))
 
 
-def test_backward_without_a_training_forward_is_explained(rng):
-    layer = Dense(2)
-    layer.forward(rng.normal(size=(3, 4)))
-    with pytest.raises(RuntimeError, match="training=True"):
-        layer.backward(np.ones((3, 2)))
+@pytest.mark.parametrize("case", list(CASES))
+def test_backward_without_a_training_forward_is_explained(case, rng):
+    make, shape = CASES[case]
+    layer = make()
+    with pytest.raises(RuntimeError, match=r"\(\w+\): backward needs a forward pass"):
+        layer.backward(np.ones(shape))  # before any forward pass
+    y = layer.forward(rng.normal(size=shape))
+    with pytest.raises(RuntimeError, match=rf"{layer.name} .*training=True"):
+        layer.backward(np.ones_like(y))
 
 
 def test_unknown_activation_and_initialiser_list_the_choices():
@@ -308,7 +312,7 @@ def test_repr_is_the_constructor_call():
     assert repr(Dropout(0.5)) == "Dropout(0.5)"
     assert repr(ReLU()) == "ReLU()"
     assert repr(LeakyReLU(0.2)) == "LeakyReLU(0.2)"
-    assert repr(MaxPool2D()) == "MaxPool2D()"
+    assert repr(MaxPool2D(2)) == "MaxPool2D(2)"  # the window is always shown
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -127,7 +127,7 @@ def compare(got: Any, expected: Any) -> str | None:
 
     Arrays must match in type and shape and agree to ``rtol=1e-6``; integers must be
     integers (a float ``3.0`` for a size of 3 is reported); floats must agree to ``1e-6``;
-    tuples are compared entry by entry.
+    NaN matches NaN (in arrays too); tuples are compared entry by entry.
     """
     if isinstance(expected, np.ndarray):
         return _compare_arrays(got, expected)
@@ -142,8 +142,8 @@ def compare(got: Any, expected: Any) -> str | None:
     if isinstance(expected, numbers.Real):
         if isinstance(got, bool) or not isinstance(got, numbers.Real):
             return f"your function returned {describe_value(got)}; expected a number"
-        if np.isclose(float(got), float(expected), rtol=1e-6, atol=1e-9):
-            return None
+        if np.isclose(float(got), float(expected), rtol=1e-6, atol=1e-9, equal_nan=True):
+            return None  # NaN matches NaN, as in arrays: a mistake may produce it
         return f"your function returned {_format_number(got)}, expected {_format_number(expected)}"
     if isinstance(expected, tuple):
         if not isinstance(got, tuple | list) or len(got) != len(expected):

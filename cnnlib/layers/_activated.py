@@ -24,6 +24,12 @@ class Activated(Layer):
         self.activation_name = activation
         self.activation = None if activation is None else make_activation(activation, self.name)
 
+    def rename(self, name: str) -> None:
+        """Rename the layer and its activation (``conv2d_1`` owns ``conv2d_1.relu``)."""
+        super().rename(name)
+        if self.activation is not None:
+            self.activation.rename(f"{name}.{self.activation_name}")
+
     def _build(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         shape = self._build_core(input_shape)
         if self.activation is not None:

@@ -34,7 +34,10 @@ class Layer:
     Attributes
     ----------
     name
-        Unique within a model (``conv2d_1``, ``dense_2``, …); error messages use it.
+        Unique within a model (``conv2d_1``, ``dense_2``, …); error messages use it. A
+        layer without a given name is numbered by kind: first across the session, then
+        again within the :class:`cnnlib.model.Sequential` it joins (``conv2d_1`` is that model's
+        first ``Conv2D``).
     input_shape, output_shape
         The shape of one sample, known once the layer is built.
     params, grads
@@ -52,13 +55,19 @@ class Layer:
         kind = type(self).__name__.lower()
         counter = _counters.setdefault(kind, itertools.count(1))
         self.name = name if name is not None else f"{kind}_{next(counter)}"
+        self.auto_named = name is None
         self.input_shape: tuple[int, ...] | None = None
         self.output_shape: tuple[int, ...] | None = None
         self.params: dict[str, NDArray[Any]] = {}
         self.grads: dict[str, NDArray[Any]] = {}
         self.needs_input_grad = True
+        self._ready_for_backward = False
         self.rng = np.random.default_rng(0)
         self.dtype: np.dtype[Any] = np.dtype(np.float32)
+
+    def rename(self, name: str) -> None:
+        """Give the layer a new name (and any layer it owns a matching one)."""
+        self.name = name
 
     # ------------------------------------------------------------------ building
     @property
@@ -103,6 +112,7 @@ class Layer:
                 array.shape[1:], dtype=array.dtype if array.dtype.kind == "f" else np.float32
             )
         self._check(array, self.input_shape, "input")
+        self._ready_for_backward = training
         return self._forward(array, training)
 
     def backward(self, grad: ArrayLike) -> NDArray[Any] | None:
@@ -110,6 +120,11 @@ class Layer:
 
         Returns ``None`` when :attr:`needs_input_grad` is off.
         """
+        if not self._ready_for_backward:
+            raise RuntimeError(
+                f"{self.name} ({type(self).__name__}): backward needs a forward pass with "
+                "training=True first (an inference pass keeps nothing for it)"
+            )
         array = np.asarray(grad)
         self._check(array, self.output_shape, "output gradient")
         return self._backward(array)

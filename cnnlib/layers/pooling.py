@@ -26,7 +26,7 @@ class _Pool(Layer):
 
     def __init__(
         self,
-        kernel_size: IntOrPair = 2,
+        kernel_size: IntOrPair,
         stride: IntOrPair | None = None,
         padding: IntOrPair = 0,
         name: str | None = None,
