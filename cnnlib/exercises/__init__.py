@@ -31,19 +31,39 @@ from cnnlib.exercises.correlation import (
     check_input_gradient,
     check_rot180,
 )
+from cnnlib.exercises.layers import (
+    check_cross_entropy,
+    check_dense_backward,
+    check_sgd_momentum_step,
+    check_softmax,
+)
+from cnnlib.exercises.pooling import (
+    check_avg_pool2d_backward,
+    check_concat_pool2d,
+    check_max_pool2d,
+    check_max_pool2d_backward,
+)
 
 __all__ = [
     "ExerciseError",
+    "check_avg_pool2d_backward",
     "check_compose_kernels",
+    "check_concat_pool2d",
     "check_conv2d",
     "check_conv_output_size",
     "check_conv_params",
     "check_convolve2d",
     "check_correlate2d",
+    "check_cross_entropy",
+    "check_dense_backward",
     "check_dilate_kernel",
     "check_input_gradient",
     "check_kernel_gradient",
+    "check_max_pool2d",
+    "check_max_pool2d_backward",
     "check_numerical_gradient",
     "check_rot180",
+    "check_sgd_momentum_step",
+    "check_softmax",
     "check_strided_input_gradient",
 ]

@@ -11,10 +11,21 @@ Chapter 2
     :func:`rot180_figure`, :func:`impulse_response_figure`.
 Chapter 3
     :func:`dilated_gradient_figure`, :func:`pixel_contributions_figure`.
+Chapter 4
+    :func:`pooling_figure`, :func:`pooling_windows_figure`, :func:`pool_routing_figure`.
+Chapter 5
+    :func:`flatten_figure`, :func:`activation_figure`, :func:`layer_profile_figure`,
+    :func:`optimizer_paths_figure`.
 Any chapter
     :func:`image_row` (arrays as images), :func:`draw_grid` (a matrix as numbered cells).
 """
 
+from cnnlib.viz.activations import (
+    activation_figure,
+    flatten_figure,
+    layer_profile_figure,
+    optimizer_paths_figure,
+)
 from cnnlib.viz.animation import APNG, sliding_window_animation
 from cnnlib.viz.backprop import dilated_gradient_figure, pixel_contributions_figure
 from cnnlib.viz.convolution import (
@@ -28,19 +39,27 @@ from cnnlib.viz.correlation import impulse_response_figure, rot180_figure
 from cnnlib.viz.figure import Figure, new_figure
 from cnnlib.viz.grid import draw_grid
 from cnnlib.viz.images import image_row
+from cnnlib.viz.pooling import pool_routing_figure, pooling_figure, pooling_windows_figure
 
 __all__ = [
     "APNG",
     "Figure",
+    "activation_figure",
     "coverage_figure",
     "dilated_gradient_figure",
     "dilation_figure",
     "draw_grid",
+    "flatten_figure",
     "image_row",
     "impulse_response_figure",
+    "layer_profile_figure",
     "new_figure",
+    "optimizer_paths_figure",
     "padding_modes_figure",
     "pixel_contributions_figure",
+    "pool_routing_figure",
+    "pooling_figure",
+    "pooling_windows_figure",
     "rot180_figure",
     "sliding_window_animation",
     "sliding_window_figure",
