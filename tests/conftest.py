@@ -44,3 +44,10 @@ def _print_gradient_checks(terminalreporter: pytest.TerminalReporter) -> None:
     )
     for case, error in sorted(worst.items(), key=lambda item: -item[1]):
         terminalreporter.write_line(f"  {case:<24} {error:.1e}")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run the exercise-checker contract (tests/exercise_contract.py) over each chapter's."""
+    from exercise_contract import parametrize_contract
+
+    parametrize_contract(metafunc)

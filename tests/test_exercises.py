@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from exercise_contract import ExerciseContract
 
 from cnnlib import exercises
 from cnnlib.exercises import ExerciseError
@@ -55,46 +56,9 @@ LEARNER = {
 }
 
 
-@pytest.mark.parametrize("name", list(ALL))
-def test_a_correct_solution_passes_with_one_friendly_line(name, capsys):
-    exercise, check = ALL[name]
-    assert check(LEARNER[name]) is True
-    printed = capsys.readouterr().out.strip().splitlines()
-    assert len(printed) == 1
-    assert printed[0].startswith(f"✔ {name} passed all {len(exercise.cases)} checks")
-
-
-@pytest.mark.parametrize("name", list(ALL))
-def test_the_reference_disagrees_with_every_mistake_somewhere(name):
-    exercise, _ = ALL[name]
-    for mistake in exercise.mistakes:
-        assert any(
-            compare(_safe_call(case, mistake.implementation), case.call(exercise.reference))
-            for case in exercise.cases
-        ), mistake.explanation
-
-
-def _safe_call(case, fn):
-    try:
-        return case.call(fn)
-    except Exception as error:
-        return error
-
-
-MISTAKES = [
-    (name, index) for name, (exercise, _) in ALL.items() for index in range(len(exercise.mistakes))
-]
-
-
-@pytest.mark.parametrize(("name", "index"), MISTAKES)
-def test_every_known_mistake_is_named(name, index):
-    exercise, check = ALL[name]
-    mistake = exercise.mistakes[index]
-    with pytest.raises(ExerciseError) as info:
-        check(mistake.implementation)
-    message = str(info.value)
-    assert message.startswith(f"{name} is not right yet.")
-    assert f"likely cause: {mistake.explanation}" in message
+class TestChapter1Checkers(ExerciseContract):
+    EXERCISES = ALL
+    LEARNER = LEARNER
 
 
 @pytest.mark.exercise("correlate2d")

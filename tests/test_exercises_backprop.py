@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from exercise_contract import ExerciseContract
 
 from cnnlib import exercises
 from cnnlib.exercises import ExerciseError
@@ -84,13 +85,10 @@ LEARNER = {
 }
 
 
-@pytest.mark.parametrize("name", list(ALL))
-def test_a_correct_solution_passes_with_one_friendly_line(name, capsys):
-    exercise, check = ALL[name]
-    assert check(LEARNER[name]) is True
-    printed = capsys.readouterr().out.strip().splitlines()
-    assert len(printed) == 1
-    assert printed[0].startswith(f"✔ {name} passed all {len(exercise.cases)} checks")
+class TestChapter3Checkers(ExerciseContract):
+    EXERCISES = ALL
+    LEARNER = LEARNER
+    MIN_MISTAKES = 3
 
 
 @pytest.mark.parametrize("name", list(ALL))
@@ -101,48 +99,6 @@ def test_the_learner_solution_agrees_with_the_reference_on_the_worked_example(na
     assert compare(first.call(LEARNER[name]), first.call(exercise.reference)) is None
 
 
-def _safe_call(case, fn):
-    try:
-        return case.call(fn)
-    except Exception as error:
-        return error
-
-
-@pytest.mark.parametrize("name", list(ALL))
-def test_the_reference_disagrees_with_every_mistake_somewhere(name):
-    exercise, _ = ALL[name]
-    for mistake in exercise.mistakes:
-        assert any(
-            compare(_safe_call(case, mistake.implementation), case.call(exercise.reference))
-            for case in exercise.cases
-        ), mistake.explanation
-
-
-MISTAKES = [
-    (name, index) for name, (exercise, _) in ALL.items() for index in range(len(exercise.mistakes))
-]
-
-
-@pytest.mark.parametrize(("name", "index"), MISTAKES)
-def test_every_known_mistake_is_named(name, index):
-    """A learner whose answers equal the mistake's on every case is told that mistake."""
-    exercise, check = ALL[name]
-    mistake = exercise.mistakes[index]
-    with pytest.raises(ExerciseError) as info:
-        check(mistake.implementation)
-    message = str(info.value)
-    assert message.startswith(f"{name} is not right yet.")
-    assert f"likely cause: {mistake.explanation}" in message
-
-
-@pytest.mark.parametrize("name", list(ALL))
-def test_the_chapter_needs_at_least_three_mistakes_per_exercise(name):
-    exercise, _ = ALL[name]
-    assert len(exercise.mistakes) >= 3
-    assert len({m.explanation for m in exercise.mistakes}) >= 3
-
-
-# ------------------------------------------------------------------------------- conv2d
 @pytest.mark.exercise("conv2d")
 def test_conv2d_an_ignored_stride_reports_both_shapes():
     def no_stride(x, w, b=None, stride=1, padding=0):

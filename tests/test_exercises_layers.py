@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from exercise_contract import ExerciseContract
 
 from cnnlib import exercises, gradcheck, optim
 from cnnlib.exercises import ExerciseError
-from cnnlib.exercises.core import _same_behaviour, compare
 from cnnlib.exercises.layers import CROSS_ENTROPY, DENSE_BACKWARD, SGD_MOMENTUM, SOFTMAX
 
 ALL = {
@@ -66,93 +66,12 @@ LEARNER = {
 }
 
 
-@pytest.mark.parametrize("name", list(ALL))
-def test_a_correct_solution_passes_with_one_friendly_line(name, capsys):
-    exercise, check = ALL[name]
-    assert check(LEARNER[name]) is True
-    printed = capsys.readouterr().out.strip().splitlines()
-    assert len(printed) == 1
-    assert printed[0].startswith(f"✔ {name} passed all {len(exercise.cases)} checks")
+class TestChapter5Checkers(ExerciseContract):
+    EXERCISES = ALL
+    LEARNER = LEARNER
+    MIN_MISTAKES = 3
 
 
-@pytest.mark.parametrize("name", list(ALL))
-def test_the_reference_passes_its_own_check(name, capsys):
-    exercise, check = ALL[name]
-    assert check(exercise.reference) is True
-
-
-def _safe_call(case, fn):
-    try:
-        return case.call(fn)
-    except Exception as error:
-        return error
-
-
-@pytest.mark.parametrize("name", list(ALL))
-def test_the_reference_disagrees_with_every_mistake_somewhere(name):
-    exercise, _ = ALL[name]
-    for mistake in exercise.mistakes:
-        assert any(
-            compare(_safe_call(case, mistake.implementation), case.call(exercise.reference))
-            for case in exercise.cases
-        ), mistake.explanation
-
-
-@pytest.mark.parametrize("name", list(ALL))
-def test_no_two_mistakes_behave_alike_on_every_case(name):
-    """Otherwise the second could never be named: the first would always win."""
-    exercise, _ = ALL[name]
-    mistakes = exercise.mistakes
-    for first in range(len(mistakes)):
-        for second in range(first + 1, len(mistakes)):
-            assert not all(
-                _same_behaviour(mistakes[first].implementation, mistakes[second].implementation, c)
-                for c in exercise.cases
-            ), (mistakes[first].explanation, mistakes[second].explanation)
-
-
-@pytest.mark.parametrize("name", list(ALL))
-def test_the_chapter_needs_at_least_three_mistakes_per_exercise(name):
-    exercise, _ = ALL[name]
-    assert len(exercise.mistakes) >= 3
-    assert len(exercise.cases) >= 5
-
-
-MISTAKES = [
-    (name, index) for name, (exercise, _) in ALL.items() for index in range(len(exercise.mistakes))
-]
-
-
-@pytest.mark.parametrize(("name", "index"), MISTAKES)
-def test_every_known_mistake_is_named(name, index):
-    exercise, check = ALL[name]
-    mistake = exercise.mistakes[index]
-    with pytest.raises(ExerciseError) as info:
-        check(mistake.implementation)
-    message = str(info.value)
-    assert message.startswith(f"{name} is not right yet.")
-    assert f"likely cause: {mistake.explanation}" in message
-
-
-@pytest.mark.parametrize("name", list(ALL))
-def test_a_stub_is_told_to_write_the_function(name):
-    _, check = ALL[name]
-
-    def stub(*args):
-        raise NotImplementedError("Exercise: write it")
-
-    with pytest.raises(ExerciseError, match="still raises NotImplementedError"):
-        check(stub)
-
-
-@pytest.mark.parametrize("name", list(ALL))
-def test_checkers_refuse_something_that_is_not_a_function(name):
-    _, check = ALL[name]
-    with pytest.raises(TypeError, match=f"check_{name} expects your function itself"):
-        check(np.zeros(3))
-
-
-# ----------------------------------------------------------------- the references are right
 def test_the_references_agree_with_the_definitions(rng):
     """Softmax sums to one, the gradients match finite differences, the step is PyTorch's."""
     z = rng.normal(size=(5, 4)) * 3
