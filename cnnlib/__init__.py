@@ -20,6 +20,8 @@ The library behind the book *CNNs from Scratch*. Its modules mirror the chapters
     The pieces of a network: layers, loss functions, optimisers, initialisers (chapter 5).
 ``model``
     ``Sequential`` (also ``cnnlib.Sequential``): build, train, evaluate, save (chapters 5, 8).
+``datasets``
+    Real digits: scikit-learn's 8×8 digits, MNIST (bundled sample, official files) (chapter 8).
 ``viz``
     The figures and animations the book draws.
 ``exercises``
@@ -48,6 +50,7 @@ _SUBMODULES = (
     "losses",
     "optim",
     "model",
+    "datasets",
     "viz",
     "exercises",
 )

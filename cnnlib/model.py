@@ -146,10 +146,11 @@ class Sequential:
         self.dtype = np.dtype(dtype)
         if self.dtype.kind != "f":
             raise TypeError(f"Sequential: dtype must be float32 or float64, got {self.dtype}")
-        init_seed, shuffle_seed, noise_seed = np.random.SeedSequence(self.seed).spawn(3)
-        self._init_rng = np.random.default_rng(init_seed)
-        self._shuffle_rng = np.random.default_rng(shuffle_seed)
-        self._noise_rng = np.random.default_rng(noise_seed)
+        seeds = np.random.SeedSequence(self.seed).spawn(4)
+        self._init_rng = np.random.default_rng(seeds[0])
+        self._shuffle_rng = np.random.default_rng(seeds[1])
+        self._noise_rng = np.random.default_rng(seeds[2])
+        self._augment_rng = np.random.default_rng(seeds[3])
         self.input_shape: tuple[int, ...] | None = None
         self.output_shape: tuple[int, ...] | None = None
         self.loss: Loss | None = None
@@ -312,6 +313,19 @@ class Sequential:
         self._last_output = out
         return loss
 
+    def _augmented(
+        self,
+        augment: Callable[[NDArray[Any], np.random.Generator], NDArray[Any]],
+        batch: NDArray[Any],
+    ) -> NDArray[Any]:
+        result = np.asarray(augment(batch, self._augment_rng))
+        if result.shape != batch.shape:
+            raise ValueError(
+                f"fit: augment turned a batch of shape {batch.shape} into {result.shape}; "
+                "it must keep the shape"
+            )
+        return result.astype(self.dtype, copy=False)
+
     def _accuracy(self, out: NDArray[Any], targets: NDArray[Any], loss_fn: Loss) -> float | None:
         if loss_fn.kind == "multiclass":
             labels = targets if targets.ndim == 1 else targets.argmax(axis=1)
@@ -351,6 +365,7 @@ class Sequential:
         shuffle: bool = True,
         progress: bool = True,
         schedule: Callable[[int], float] | None = None,
+        augment: Callable[[NDArray[Any], np.random.Generator], NDArray[Any]] | None = None,
     ) -> History:
         """Train for ``epochs`` passes over ``(x, y)`` in shuffled mini-batches.
 
@@ -369,6 +384,9 @@ class Sequential:
         schedule
             ``epoch → learning rate``, applied at the start of every epoch (epochs count
             from 0).
+        augment
+            ``(batch_x, rng) → batch_x``, applied to every training batch before its step,
+            e.g. ``cnnlib.datasets.shift_images``; ``rng`` is the model's own (seeded).
 
         Returns
         -------
@@ -416,6 +434,8 @@ class Sequential:
                             return history
                         chosen = order[number * batch_size : (number + 1) * batch_size]
                         batch_x, batch_y = inputs[chosen], targets[chosen]
+                        if augment is not None:
+                            batch_x = self._augmented(augment, batch_x)
                         where = f" in epoch {epoch + 1}, batch {number + 1} of {batches}"
                         loss = self._step(batch_x, batch_y, loss_fn, optimizer, where)
                         total += loss * len(chosen)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import cnnlib as cl
+from cnnlib import datasets
 from cnnlib.layers import (
     Conv2D,
     Dense,
@@ -480,3 +481,25 @@ def test_load_refuses_files_it_did_not_write(tmp_path):
         ValueError, match=r"dense_\d+\.weight \(layer 3\) has shape \(2, 5\) in the"
     ):
         cl.Sequential.load(tampered)
+
+
+def test_augment_transforms_every_training_batch_with_the_models_generator():
+    x, y = _bars(64, seed=0)
+    seen = []
+
+    def flip(batch, rng):
+        seen.append((batch.shape, type(rng).__name__))
+        return batch[:, :, ::-1, :]
+
+    model = _small_model()
+    model.fit(x, y, epochs=2, batch_size=16, progress=False, augment=flip)
+    assert seen == [((16, 1, 8, 8), "Generator")] * 8
+    first = _small_model(seed=1).fit(
+        x, y, epochs=1, batch_size=16, progress=False, augment=datasets.shift_images
+    )
+    again = _small_model(seed=1).fit(
+        x, y, epochs=1, batch_size=16, progress=False, augment=datasets.shift_images
+    )
+    assert first["loss"] == again["loss"]  # the shifts come from the model's seed
+    with pytest.raises(ValueError, match=r"augment turned a batch of shape \(16, 1, 8, 8\) into"):
+        model.fit(x, y, batch_size=16, progress=False, augment=lambda b, rng: b[:, :, :4])
