@@ -55,7 +55,7 @@ MIRRORS = (
     "http://yann.lecun.com/exdb/mnist/",
 )
 
-#: The official files: name → SHA-256.
+#: The SHA-256 of each official file, by file name.
 MNIST_FILES = {
     "train-images-idx3-ubyte.gz": (
         "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609"
