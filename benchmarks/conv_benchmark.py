@@ -149,7 +149,7 @@ def measure(case: Case, samples: int, loop_samples: int) -> dict[str, dict[str, 
     times: dict[str, dict[str, list[float]]] = {
         name: {mode: [] for mode in modes} for name, modes in case.runs.items()
     }
-    for mode in ("forward", "both"):
+    for mode in next(iter(case.runs.values())):  # e.g. "forward", then "both"
         for round_index in range(samples):
             for name, modes in case.runs.items():
                 if name == "loops" and round_index >= loop_samples:

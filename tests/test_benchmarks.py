@@ -3,6 +3,7 @@ with cnnlib, so the tables they print compare equal work."""
 
 from __future__ import annotations
 
+import re
 import sys
 
 import numpy as np
@@ -37,3 +38,15 @@ def test_the_conv_benchmark_prints_its_table(capsys, monkeypatch):
     monkeypatch.setattr(conv_benchmark, "SHAPES", [(2, 3, 8, 8, 4, 3, 1, 1, 1)])
     assert conv_benchmark.main(["--samples", "1"]) == 0
     assert "fast path vs loops" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_the_lenet_benchmark_prints_its_table(capsys):
+    pytest.importorskip("torch", reason="the LeNet benchmark compares with PyTorch")
+    import lenet_benchmark
+
+    assert lenet_benchmark.main(["--samples", "1", "--batches", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "| batch | cnnlib ms | torch ms |" in out
+    difference = float(re.search(r"loss difference over 5 steps (\S+)", out).group(1))
+    assert difference < 1e-5  # the two networks really are the same network

@@ -338,3 +338,14 @@ def test_parameter_counts():
     for parameterless in (ReLU(), MaxPool2D(2), Flatten(), Dropout(0.5), GlobalAvgPool2D()):
         parameterless.build((4, 8, 8))
         assert parameterless.count_params() == 0
+
+
+def test_relu_backward_gives_zero_where_the_input_was_negative_even_for_inf_gradients():
+    # the fast path multiplies by the 0/1 mask, where 0·∞ would be NaN; PyTorch gives 0
+    relu = ReLU()
+    relu.forward(np.array([[-1.0, 2.0, -3.0, 4.0]]), training=True)
+    grad = relu.backward(np.array([[np.inf, np.inf, np.nan, -np.inf]]))
+    assert grad[0, 0] == 0
+    assert grad[0, 1] == np.inf
+    assert grad[0, 2] == 0
+    assert grad[0, 3] == -np.inf
