@@ -22,6 +22,8 @@ The library behind the book *CNNs from Scratch*. Its modules mirror the chapters
     ``Sequential`` (also ``cnnlib.Sequential``): build, train, evaluate, save (chapters 5, 8).
 ``datasets``
     Real digits: scikit-learn's 8×8 digits, MNIST (bundled sample, official files) (chapter 8).
+``metrics``
+    Accuracy, the confusion matrix and its most confused pairs (chapter 8).
 ``viz``
     The figures and animations the book draws.
 ``exercises``
@@ -51,6 +53,7 @@ _SUBMODULES = (
     "optim",
     "model",
     "datasets",
+    "metrics",
     "viz",
     "exercises",
 )

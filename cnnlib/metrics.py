@@ -17,7 +17,6 @@ wrong with them: shapes that do not match, scores with NaN, labels outside the c
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,9 +35,7 @@ def _labels(values: ArrayLike, name: str, owner: str) -> NDArray[np.int64]:
         array = array[:, 0]
     if array.ndim != 1:
         hint = (
-            "; for class scores (N, K) take scores.argmax(axis=1) first"
-            if array.ndim == 2
-            else ""
+            "; for class scores (N, K) take scores.argmax(axis=1) first" if array.ndim == 2 else ""
         )
         raise ValueError(f"{owner}: {name} must be 1-D labels (N,), got shape {array.shape}{hint}")
     if array.size == 0:
@@ -53,7 +50,7 @@ def _labels(values: ArrayLike, name: str, owner: str) -> NDArray[np.int64]:
             index = int(bad[0])
             raise ValueError(
                 f"{owner}: {name} must hold whole-number class labels; "
-                f"{name}[{index}] is {array[index]!r}"
+                f"{name}[{index}] is {array[index].item()!r}"
             )
         return array.astype(np.int64)
     raise TypeError(f"{owner}: {name} has dtype {array.dtype}; expected integer class labels")
@@ -190,7 +187,7 @@ def confusion_matrix(
             raise ValueError(f"{owner}: classes must be a non-empty sequence of labels")
         unique, counts = np.unique(names, return_counts=True)
         if np.any(counts > 1):
-            raise ValueError(f"{owner}: classes repeats the label {unique[counts > 1][0]!r}")
+            raise ValueError(f"{owner}: classes repeats the label {unique[counts > 1][0].item()!r}")
         t_index = _positions(t, names, "true", owner)
         p_index = _positions(p, names, "predicted", owner)
         k = names.size
@@ -207,11 +204,6 @@ def confusion_matrix(
         if classes is None:
             k = int(max(t_index.max(), p_index.max())) + 1
         else:
-            if not isinstance(classes, numbers.Integral):
-                raise TypeError(
-                    f"{owner}: classes must be a number of classes or a sequence of labels, "
-                    f"got {classes!r}"
-                )
             k = check_int(classes, "classes", owner=owner, minimum=1)
             for array, name in ((t_index, "true"), (p_index, "predicted")):
                 outside = np.flatnonzero(array >= k)
@@ -247,8 +239,8 @@ def _positions(
     if missing.size:
         index = int(missing[0])
         raise ValueError(
-            f"{owner}: {name}[{index}] is {values[index]!r}, which is not one of the classes "
-            f"{names.tolist()}"
+            f"{owner}: {name}[{index}] is {values[index].item()!r}, which is not one of the "
+            f"classes {names.tolist()}"
         )
     return order[where].astype(np.int64)
 

@@ -43,12 +43,20 @@ from cnnlib.exercises.pooling import (
     check_max_pool2d,
     check_max_pool2d_backward,
 )
+from cnnlib.exercises.training import (
+    check_binary_accuracy,
+    check_confusion_matrix,
+    check_minibatches,
+    check_step_decay,
+)
 
 __all__ = [
     "ExerciseError",
     "check_avg_pool2d_backward",
+    "check_binary_accuracy",
     "check_compose_kernels",
     "check_concat_pool2d",
+    "check_confusion_matrix",
     "check_conv2d",
     "check_conv_output_size",
     "check_conv_params",
@@ -61,9 +69,11 @@ __all__ = [
     "check_kernel_gradient",
     "check_max_pool2d",
     "check_max_pool2d_backward",
+    "check_minibatches",
     "check_numerical_gradient",
     "check_rot180",
     "check_sgd_momentum_step",
     "check_softmax",
+    "check_step_decay",
     "check_strided_input_gradient",
 ]

@@ -16,6 +16,9 @@ Chapter 4
 Chapter 5
     :func:`flatten_figure`, :func:`activation_figure`, :func:`layer_profile_figure`,
     :func:`optimizer_paths_figure`.
+Chapter 8
+    :func:`image_grid`, :func:`training_curves`, :func:`confusion_matrix_figure`,
+    :func:`mistakes_figure`.
 Any chapter
     :func:`image_row` (arrays as images), :func:`draw_grid` (a matrix as numbered cells).
 """
@@ -40,19 +43,28 @@ from cnnlib.viz.figure import Figure, new_figure
 from cnnlib.viz.grid import draw_grid
 from cnnlib.viz.images import image_row
 from cnnlib.viz.pooling import pool_routing_figure, pooling_figure, pooling_windows_figure
+from cnnlib.viz.training import (
+    confusion_matrix_figure,
+    image_grid,
+    mistakes_figure,
+    training_curves,
+)
 
 __all__ = [
     "APNG",
     "Figure",
     "activation_figure",
+    "confusion_matrix_figure",
     "coverage_figure",
     "dilated_gradient_figure",
     "dilation_figure",
     "draw_grid",
     "flatten_figure",
+    "image_grid",
     "image_row",
     "impulse_response_figure",
     "layer_profile_figure",
+    "mistakes_figure",
     "new_figure",
     "optimizer_paths_figure",
     "padding_modes_figure",
@@ -63,5 +75,6 @@ __all__ = [
     "rot180_figure",
     "sliding_window_animation",
     "sliding_window_figure",
+    "training_curves",
     "windows_1d_figure",
 ]
