@@ -72,7 +72,7 @@ def accuracy(scores_or_labels: ArrayLike, labels: ArrayLike, threshold: float = 
         What the model says, in one of three forms:
 
         * class scores ``(N, K)`` with ``K ≥ 2`` — logits or probabilities, as
-          :meth:`cnnlib.Sequential.predict` returns them: the predicted class is the
+          :meth:`cnnlib.model.Sequential.predict` returns them: the predicted class is the
           column with the largest score;
         * binary scores, floats of shape ``(N,)`` or ``(N, 1)`` — the output of a
           sigmoid: the prediction is 1 where the score is greater than ``threshold``;

@@ -426,10 +426,13 @@ class Sequential:
                     for number in range(batches):
                         if interrupted():
                             history.interrupted = True
+                            complete = f"{history.epochs} complete epoch" + (
+                                "" if history.epochs == 1 else "s"
+                            )
                             print(
                                 f"Training interrupted in epoch {epoch + 1} after {number} of "
                                 f"{batches} batches; the model keeps the weights of its last "
-                                f"step, and the history holds {history.epochs} complete epochs."
+                                f"step, and the history holds {complete}."
                             )
                             return history
                         chosen = order[number * batch_size : (number + 1) * batch_size]

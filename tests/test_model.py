@@ -257,7 +257,8 @@ def test_fit_learns_and_reports_per_epoch_metrics():
     )
     predicted = model.predict(xv).argmax(axis=1)
     assert np.mean(predicted == yv) == pytest.approx(metrics["accuracy"])
-    assert np.array_equal(model.predict(xv, batch_size=7), model(xv))
+    # other batch sizes may round differently in the last bit (BLAS blocks by size)
+    np.testing.assert_allclose(model.predict(xv, batch_size=7), model(xv), rtol=1e-5, atol=1e-6)
 
 
 def test_training_twice_with_the_same_seed_gives_the_same_history():
