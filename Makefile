@@ -7,7 +7,8 @@
 #   make learner     write the learner notebooks (exercise stubs) into learner/
 #   make lab         open the learner notebooks in JupyterLab
 #   make notebooks   re-execute the chapter notebooks and store their outputs (contributors)
-#   make bench       benchmarks/: convolution and max pooling, cnnlib vs loops vs PyTorch (CPU), 1 thread
+#   make bench       benchmarks/: convolution, max pooling and a LeNet-5 training step,
+#                    cnnlib vs loops vs PyTorch (CPU), 1 thread
 #   make clean       remove build products (keeps .venv)
 
 PYTHON ?= python3
@@ -51,6 +52,7 @@ bench: install-bench
 	$(PIP) install --quiet torch==2.13.0
 	$(PY) benchmarks/conv_benchmark.py
 	$(PY) benchmarks/pool_benchmark.py
+	$(PY) benchmarks/lenet_benchmark.py
 
 clean:
 	rm -rf _build learner .hypothesis
