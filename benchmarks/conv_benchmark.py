@@ -45,9 +45,20 @@ from dataclasses import dataclass
 
 MALLOC_SETTINGS = {"MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "4294967296"}
 
-if __name__ == "__main__" and any(os.environ.get(k) != v for k, v in MALLOC_SETTINGS.items()):
-    os.environ.update(MALLOC_SETTINGS)
-    os.execv(sys.executable, [sys.executable, *sys.argv])
+
+def keep_freed_memory() -> None:
+    """Re-execute this script with glibc's malloc told to keep freed memory (see above).
+
+    glibc reads these settings when the process starts, hence the re-execution; a script
+    calls this first thing under ``if __name__ == "__main__"``.
+    """
+    if any(os.environ.get(k) != v for k, v in MALLOC_SETTINGS.items()):
+        os.environ.update(MALLOC_SETTINGS)
+        os.execv(sys.executable, [sys.executable, *sys.argv])
+
+
+if __name__ == "__main__":
+    keep_freed_memory()
 
 import numpy as np  # noqa: E402 - after the allocator settings
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402

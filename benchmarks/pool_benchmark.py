@@ -30,14 +30,12 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import sys
 
-from conv_benchmark import MALLOC_SETTINGS, Case, blas_description, geomean, measure
+from conv_benchmark import Case, blas_description, geomean, keep_freed_memory, measure
 
-if __name__ == "__main__" and any(os.environ.get(k) != v for k, v in MALLOC_SETTINGS.items()):
-    os.environ.update(MALLOC_SETTINGS)
-    os.execv(sys.executable, [sys.executable, *sys.argv])
+if __name__ == "__main__":
+    keep_freed_memory()
 
 import numpy as np  # after the allocator settings
 from threadpoolctl import threadpool_limits
