@@ -53,8 +53,10 @@ __all__ = [
     "max_pool2d_with_argmax",
     "min_pool2d",
     "min_pool2d_backward",
+    "pool2d_with_winners",
     "pool_spec",
     "route_to_winners",
+    "spread_to_windows",
 ]
 
 
@@ -145,6 +147,13 @@ def pool_spec(
     return PoolSpec((n, c, h, w), (kh, kw), (sh, sw), (ph, pw), (n, c, sizes[0], sizes[1]))
 
 
+#: How each kind of extreme pooling compares values, and what padding holds (it never wins).
+_EXTREMES: dict[str, tuple[Callable[..., Any], float]] = {
+    "max": (np.greater, -np.inf),
+    "min": (np.less, np.inf),
+}
+
+
 def _extreme_pool(
     x: ArrayLike,
     kernel_size: IntOrPair,
@@ -195,7 +204,7 @@ def route_to_winners(
     spec: PoolSpec,
     owner: str = "route_to_winners",
 ) -> NDArray[Any]:
-    """Send each window's gradient to its winning tap (from :func:`max_pool2d_with_argmax`).
+    """Send each window's gradient to its winning tap (from :func:`pool2d_with_winners`).
 
     ``index`` holds, per output, the tap ``m·k_w + l`` that won its window; ``spec`` is
     the :class:`PoolSpec` of the forward pass (:func:`pool_spec`). Padding is cropped.
@@ -236,6 +245,41 @@ def _check_gradient(dy: ArrayLike, spec: PoolSpec, owner: str) -> NDArray[Any]:
     return grad
 
 
+def pool2d_with_winners(
+    x: ArrayLike,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None = None,
+    padding: IntOrPair = 0,
+    kind: str = "max",
+) -> tuple[NDArray[Any], NDArray[np.unsignedinteger[Any]], PoolSpec]:
+    """Max or min pooling with, per output, its window's winning tap and the sizes used.
+
+    Everything a backward pass needs: give the taps and the :class:`PoolSpec` to
+    :func:`route_to_winners`, and the windows are not searched again.
+
+    Parameters
+    ----------
+    x, kernel_size, stride, padding
+        As in :func:`max_pool2d`.
+    kind
+        ``"max"`` or ``"min"``.
+
+    Returns
+    -------
+    tuple
+        ``(y, taps, spec)``: the pooled batch, the winning tap ``m·k_w + l`` of each window
+        (the first extreme in row-major order) and the pooling's sizes.
+    """
+    if kind not in _EXTREMES:
+        raise ValueError(f"pool2d_with_winners: kind must be 'max' or 'min', got {kind!r}")
+    better, fill = _EXTREMES[kind]
+    y, index, spec = _extreme_pool(
+        x, kernel_size, stride, padding, f"{kind}_pool2d", better, fill, True
+    )
+    assert index is not None
+    return y, index, spec
+
+
 def max_pool2d_with_argmax(
     x: ArrayLike,
     kernel_size: IntOrPair,
@@ -244,13 +288,9 @@ def max_pool2d_with_argmax(
 ) -> tuple[NDArray[Any], NDArray[np.unsignedinteger[Any]]]:
     """Max pooling and, per output, the winning tap ``m·k_w + l`` of its window.
 
-    The backward pass of :class:`cnnlib.layers.pooling.MaxPool2D` reuses the taps instead of
-    searching the windows again.
+    :func:`pool2d_with_winners` also returns the sizes, for :func:`route_to_winners`.
     """
-    y, index, _ = _extreme_pool(
-        x, kernel_size, stride, padding, "max_pool2d", np.greater, -np.inf, True
-    )
-    assert index is not None
+    y, index, _ = pool2d_with_winners(x, kernel_size, stride, padding, "max")
     return y, index
 
 
@@ -286,10 +326,7 @@ def max_pool2d_backward(
     Ties go to the first maximum in row-major order within the window, as in PyTorch; an
     element that is the maximum of several (overlapping) windows receives the sum.
     """
-    _, index, spec = _extreme_pool(
-        x, kernel_size, stride, padding, "max_pool2d_backward", np.greater, -np.inf, True
-    )
-    assert index is not None
+    _, index, spec = pool2d_with_winners(x, kernel_size, stride, padding, "max")
     return route_to_winners(dy, index, spec, "max_pool2d_backward")
 
 
@@ -311,10 +348,7 @@ def min_pool2d_backward(
     padding: IntOrPair = 0,
 ) -> NDArray[Any]:
     """Gradient of :func:`min_pool2d`: each window's ``dY`` goes to its (first) minimum."""
-    _, index, spec = _extreme_pool(
-        x, kernel_size, stride, padding, "min_pool2d_backward", np.less, np.inf, True
-    )
-    assert index is not None
+    _, index, spec = pool2d_with_winners(x, kernel_size, stride, padding, "min")
     return route_to_winners(dy, index, spec, "min_pool2d_backward")
 
 
@@ -353,6 +387,17 @@ def avg_pool2d_backward(
     owner = "avg_pool2d_backward"
     array = _float_input(x, owner)
     spec = pool_spec(array.shape, kernel_size, stride, padding, owner)
+    return spread_to_windows(dy, spec, owner)
+
+
+def spread_to_windows(
+    dy: ArrayLike, spec: PoolSpec, owner: str = "spread_to_windows"
+) -> NDArray[Any]:
+    """Average pooling's backward pass from its sizes alone (a :class:`PoolSpec`).
+
+    ``dY / (k_h k_w)`` is added to every element of each window: overlaps add up, and
+    padding is cropped.
+    """
     grad = _check_gradient(dy, spec, owner)
     share = grad / grad.dtype.type(spec.kernel[0] * spec.kernel[1])
     dx = np.zeros(spec.input_shape, dtype=grad.dtype)

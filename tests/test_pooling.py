@@ -194,3 +194,23 @@ def test_dtype_is_kept(rng):
         y = forward(x, 2)
         assert y.dtype == np.float32
         assert backward(np.ones_like(y), x, 2).dtype == np.float32
+
+
+def test_pool2d_with_winners_gives_what_route_to_winners_needs(rng):
+    x = rng.normal(size=(2, 3, 7, 6))
+    dy = rng.normal(size=(2, 3, 4, 3))  # ⌊(7 + 2 − 3)/2⌋ + 1 = 4 by ⌊(6 + 2 − 3)/2⌋ + 1 = 3
+    for kind, forward, backward in (
+        ("max", pooling.max_pool2d, pooling.max_pool2d_backward),
+        ("min", pooling.min_pool2d, pooling.min_pool2d_backward),
+    ):
+        y, taps, spec = pooling.pool2d_with_winners(x, 3, 2, 1, kind)
+        np.testing.assert_array_equal(y, forward(x, 3, 2, 1))
+        np.testing.assert_array_equal(
+            pooling.route_to_winners(dy, taps, spec), backward(dy, x, 3, 2, 1)
+        )
+    spec = pooling.pool_spec(x.shape, 3, 2, 1, "test")
+    np.testing.assert_array_equal(
+        pooling.spread_to_windows(dy, spec), pooling.avg_pool2d_backward(dy, x, 3, 2, 1)
+    )
+    with pytest.raises(ValueError, match="kind must be 'max' or 'min', got 'mean'"):
+        pooling.pool2d_with_winners(x, 2, kind="mean")

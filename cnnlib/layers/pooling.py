@@ -59,41 +59,43 @@ class _Pool(Layer):
         return {"kernel_size": self.kernel_size, "stride": self.stride, "padding": self.padding}
 
 
-class MaxPool2D(_Pool):
-    """Max pooling; the gradient goes to each window's (first) maximum, as in PyTorch."""
+class _WinnerPool(_Pool):
+    """Max or min pooling: the forward pass records each window's winner for the backward."""
+
+    kind = "max"
 
     def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
-        if not training:
-            return pooling.max_pool2d(x, *self._args())
-        y, self._index = pooling.max_pool2d_with_argmax(x, *self._args())
-        self._spec = pooling.pool_spec(x.shape, *self._args(), self.name)
+        if not training:  # nothing to record
+            plain = pooling.max_pool2d if self.kind == "max" else pooling.min_pool2d
+            return plain(x, *self._args())
+        y, self._index, self._spec = pooling.pool2d_with_winners(x, *self._args(), self.kind)
         return y
 
     def _backward(self, grad: NDArray[Any]) -> NDArray[Any]:
         return pooling.route_to_winners(grad, self._index, self._spec, self.name)
 
 
-class MinPool2D(_Pool):
+class MaxPool2D(_WinnerPool):
+    """Max pooling; the gradient goes to each window's (first) maximum, as in PyTorch."""
+
+    kind = "max"
+
+
+class MinPool2D(_WinnerPool):
     """Min pooling; the gradient goes to each window's (first) minimum."""
 
-    def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
-        self._x = x if training else None
-        return pooling.min_pool2d(x, *self._args())
-
-    def _backward(self, grad: NDArray[Any]) -> NDArray[Any]:
-        assert self._x is not None
-        return pooling.min_pool2d_backward(grad, self._x, *self._args())
+    kind = "min"
 
 
 class AvgPool2D(_Pool):
     """Average pooling (zero padding counts in the average)."""
 
     def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
-        self._x_shape = x.shape
+        self._spec = pooling.pool_spec(x.shape, *self._args(), self.name)
         return pooling.avg_pool2d(x, *self._args())
 
     def _backward(self, grad: NDArray[Any]) -> NDArray[Any]:
-        return pooling.avg_pool2d_backward(grad, np.empty(self._x_shape, grad.dtype), *self._args())
+        return pooling.spread_to_windows(grad, self._spec, self.name)
 
 
 class ConcatPool2D(_Pool):
@@ -104,12 +106,14 @@ class ConcatPool2D(_Pool):
         return 2 * channels, height, width
 
     def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
-        self._x = x if training else None
-        return pooling.concat_pool2d(x, *self._args())
+        maxima, self._index, self._spec = pooling.pool2d_with_winners(x, *self._args(), "max")
+        return np.concatenate([maxima, pooling.avg_pool2d(x, *self._args())], axis=1)
 
     def _backward(self, grad: NDArray[Any]) -> NDArray[Any]:
-        assert self._x is not None
-        return pooling.concat_pool2d_backward(grad, self._x, *self._args())
+        channels = grad.shape[1] // 2
+        dx = pooling.route_to_winners(grad[:, :channels], self._index, self._spec, self.name)
+        dx += pooling.spread_to_windows(grad[:, channels:], self._spec, self.name)
+        return dx
 
 
 class _GlobalPool(Layer):
