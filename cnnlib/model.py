@@ -286,7 +286,7 @@ class Sequential:
         """
         loss_fn, optimizer = self._require_compiled("train_on_batch")
         inputs, targets = self._check_pair(x, y, "train_on_batch")
-        return self._step(inputs, targets, loss_fn, optimizer, where="")
+        return self._step(inputs, targets, loss_fn, optimizer, where="")[0]
 
     def _step(
         self,
@@ -295,7 +295,8 @@ class Sequential:
         loss_fn: Loss,
         optimizer: Optimizer,
         where: str,
-    ) -> float:
+    ) -> tuple[float, NDArray[Any]]:
+        """One step; returns the loss before it and the batch's outputs (for the accuracy)."""
         out = self._forward(inputs, training=True)
         loss, grad = loss_fn.forward(out, targets)
         if not math.isfinite(loss):
@@ -310,8 +311,7 @@ class Sequential:
                 params.append(value)
                 grads.append(layer.grads[name])
         optimizer.step(params, grads)
-        self._last_output = out
-        return loss
+        return loss, out
 
     def _augmented(
         self,
@@ -440,9 +440,9 @@ class Sequential:
                         if augment is not None:
                             batch_x = self._augmented(augment, batch_x)
                         where = f" in epoch {epoch + 1}, batch {number + 1} of {batches}"
-                        loss = self._step(batch_x, batch_y, loss_fn, optimizer, where)
+                        loss, out = self._step(batch_x, batch_y, loss_fn, optimizer, where)
                         total += loss * len(chosen)
-                        accuracy = self._accuracy(self._last_output, batch_y, loss_fn)
+                        accuracy = self._accuracy(out, batch_y, loss_fn)
                         if accuracy is not None:
                             correct += accuracy * len(chosen)
                             counted += len(chosen)

@@ -1,6 +1,9 @@
-"""Shared fixtures: a seeded random generator."""
+"""Shared fixtures (a seeded generator), the exercise contract's parametrization, and the
+oracle summaries printed after the run."""
 
 from __future__ import annotations
+
+import sys
 
 import numpy as np
 import pytest
@@ -12,28 +15,27 @@ def rng() -> np.random.Generator:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the worst relative errors of the PyTorch oracle comparison, if it ran."""
-    import sys
-
-    module = sys.modules.get("test_conv_torch")
-    worst = getattr(module, "WORST", None)
-    if not worst:
-        _print_gradient_checks(terminalreporter)
-        return
-    terminalreporter.section("cnnlib.conv vs PyTorch")
-    count = len(module.CONFIGS)
-    terminalreporter.write_line(
-        f"{count} configurations; worst relative error (max |Δ| / max |torch|):"
-    )
-    for (dtype, name), error in sorted(worst.items()):
-        terminalreporter.write_line(f"  {dtype:<8} {name:<3} {error:.1e}")
+    """Print the oracle comparisons' worst errors, for the tests that ran."""
+    _print_conv_oracle(terminalreporter)
     _print_gradient_checks(terminalreporter)
 
 
-def _print_gradient_checks(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the worst relative error of every layer's gradient check, if they ran."""
-    import sys
+def _print_conv_oracle(terminalreporter: pytest.TerminalReporter) -> None:
+    """The worst relative errors of cnnlib.conv against PyTorch, if that comparison ran."""
+    module = sys.modules.get("test_conv_torch")
+    worst = getattr(module, "WORST", None)
+    if not worst:
+        return
+    terminalreporter.section("cnnlib.conv vs PyTorch")
+    terminalreporter.write_line(
+        f"{len(module.CONFIGS)} configurations; worst relative error (max |Δ| / max |torch|):"
+    )
+    for (dtype, name), error in sorted(worst.items()):
+        terminalreporter.write_line(f"  {dtype:<8} {name:<3} {error:.1e}")
 
+
+def _print_gradient_checks(terminalreporter: pytest.TerminalReporter) -> None:
+    """The worst relative error of every layer's gradient check, if they ran."""
     module = sys.modules.get("test_layers")
     worst = getattr(module, "WORST", None)
     if not worst:
