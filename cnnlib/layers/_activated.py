@@ -6,6 +6,7 @@ from typing import Any
 
 from numpy.typing import NDArray
 
+from cnnlib import init
 from cnnlib.layers.activations import activation as make_activation
 from cnnlib.layers.base import Layer
 
@@ -13,16 +14,34 @@ __all__ = ["Activated"]
 
 
 class Activated(Layer):
-    """A layer with weights followed by an optional activation it owns.
+    """A layer with weights (and optionally biases) followed by an optional activation.
 
     Subclasses implement ``_build_core``, ``_forward_core`` and ``_backward_core``; this class
-    threads the activation (if any) through build, forward and backward.
+    holds what all weight layers share — the bias switch, the weight initialiser and the
+    activation — and threads the activation through build, forward and backward.
     """
 
-    def __init__(self, activation: str | None = None, name: str | None = None) -> None:
+    def __init__(
+        self,
+        use_bias: bool = True,
+        activation: str | None = None,
+        kernel_initializer: str = "he_normal",
+        name: str | None = None,
+    ) -> None:
         super().__init__(name)
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self._initialise = init.get(kernel_initializer)
         self.activation_name = activation
         self.activation = None if activation is None else make_activation(activation, self.name)
+
+    def config(self) -> dict[str, Any]:
+        """The arguments every weight layer takes; subclasses add their own."""
+        return {
+            "use_bias": self.use_bias,
+            "activation": self.activation_name,
+            "kernel_initializer": self.kernel_initializer,
+        }
 
     def rename(self, name: str) -> None:
         """Rename the layer and its activation (``conv2d_1`` owns ``conv2d_1.relu``)."""

@@ -7,7 +7,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from cnnlib import init
 from cnnlib.conv import Workspace, conv2d_backward_columns, conv2d_forward, conv_spec
 from cnnlib.geometry import IntOrPair, Padding2D
 from cnnlib.im2col import col2im, im2col
@@ -26,7 +25,42 @@ def _image_shape(layer: Activated, input_shape: tuple[int, ...]) -> tuple[int, i
     return input_shape[0], input_shape[1], input_shape[2]
 
 
-class Conv2D(Activated):
+class _Windowed(Activated):
+    """What both convolution layers share: filters slid as windows over the input."""
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: IntOrPair,
+        stride: IntOrPair,
+        padding: Padding2D,
+        use_bias: bool,
+        activation: str | None,
+        kernel_initializer: str,
+        name: str | None,
+    ) -> None:
+        super().__init__(use_bias, activation, kernel_initializer, name)
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.stride = stride
+        self.padding = padding
+
+    def _kernel(self) -> tuple[int, int]:
+        size = self.kernel_size
+        return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
+
+    def config(self) -> dict[str, Any]:
+        """The constructor's arguments."""
+        return {
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            **super().config(),
+        }
+
+
+class Conv2D(_Windowed):
     r"""A convolutional layer: ``filters`` kernels slid over the input (cross-correlation).
 
     .. math:: Y[n, f] = b[f] + \sum_c W[f, c] \star X[n, c]
@@ -71,16 +105,11 @@ class Conv2D(Activated):
         kernel_initializer: str = "he_normal",
         name: str | None = None,
     ) -> None:
-        super().__init__(activation, name)
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.stride = stride
-        self.padding = padding
+        super().__init__(
+            filters, kernel_size, stride, padding, use_bias, activation, kernel_initializer, name
+        )
         self.dilation = dilation
         self.groups = groups
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self._initialise = init.get(kernel_initializer)
         self._workspace = Workspace()
         self._saved: Any = None
 
@@ -94,9 +123,9 @@ class Conv2D(Activated):
 
     def _build_core(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         channels, height, width = _image_shape(self, input_shape)
-        kernel = (self.kernel_size,) * 2 if isinstance(self.kernel_size, int) else self.kernel_size
         groups = int(self.groups)
-        shape = (int(self.filters), channels // groups if channels % groups == 0 else 0, *kernel)
+        per_group = channels // groups if channels % groups == 0 else 0
+        shape = (int(self.filters), per_group, *self._kernel())
         spec = conv_spec(
             (1, channels, height, width), shape, owner=f"{self.name} (Conv2D)", **self._hyper()
         )
@@ -117,8 +146,7 @@ class Conv2D(Activated):
         return y
 
     def _backward_core(self, grad: NDArray[Any]) -> NDArray[Any] | None:
-        if self._saved is None:
-            raise RuntimeError(f"{self.name}: backward needs a forward pass with training=True")
+        assert self._saved is not None  # Layer.backward checked for a training forward pass
         dx, dw, db = conv2d_backward_columns(
             grad, self.params["weight"], self._saved, self.needs_input_grad
         )
@@ -129,20 +157,10 @@ class Conv2D(Activated):
 
     def config(self) -> dict[str, Any]:
         """The constructor's arguments."""
-        return {
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "stride": self.stride,
-            "padding": self.padding,
-            "dilation": self.dilation,
-            "groups": self.groups,
-            "use_bias": self.use_bias,
-            "activation": self.activation_name,
-            "kernel_initializer": self.kernel_initializer,
-        }
+        return {**super().config(), "dilation": self.dilation, "groups": self.groups}
 
 
-class LocallyConnected2D(Activated):
+class LocallyConnected2D(_Windowed):
     r"""A convolution without weight sharing: every output position has its own filters.
 
     .. math:: Y[n, f, i, j] = b[f, i, j] + \sum_{c, m, l} W_{ij}[f, c, m, l]\,
@@ -169,18 +187,13 @@ class LocallyConnected2D(Activated):
         kernel_initializer: str = "he_normal",
         name: str | None = None,
     ) -> None:
-        super().__init__(activation, name)
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.stride = stride
-        self.padding = padding
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self._initialise = init.get(kernel_initializer)
+        super().__init__(
+            filters, kernel_size, stride, padding, use_bias, activation, kernel_initializer, name
+        )
 
     def _build_core(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         channels, height, width = _image_shape(self, input_shape)
-        kernel = (self.kernel_size,) * 2 if isinstance(self.kernel_size, int) else self.kernel_size
+        kernel = self._kernel()
         self._spec = conv_spec(
             (1, channels, height, width),
             (int(self.filters), channels, *kernel),
@@ -210,8 +223,7 @@ class LocallyConnected2D(Activated):
         return np.ascontiguousarray(y)
 
     def _backward_core(self, grad: NDArray[Any]) -> NDArray[Any] | None:
-        if self._cols is None:
-            raise RuntimeError(f"{self.name}: backward needs a forward pass with training=True")
+        assert self._cols is not None  # Layer.backward checked for a training forward pass
         spec, n = self._spec, grad.shape[0]
         per_position = grad.reshape(n, spec.filters, -1).transpose(2, 1, 0)  # (P, F, N)
         self.grads = {"weight": np.matmul(per_position, self._cols.transpose(0, 2, 1))}
@@ -223,15 +235,3 @@ class LocallyConnected2D(Activated):
         matrix = dcols.transpose(1, 2, 0).reshape(dcols.shape[1], -1)  # (K, N·P)
         input_shape = (n, *self.input_shape) if self.input_shape else grad.shape
         return col2im(matrix, input_shape, spec.kernel, spec.stride, spec.padding)
-
-    def config(self) -> dict[str, Any]:
-        """The constructor's arguments."""
-        return {
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "stride": self.stride,
-            "padding": self.padding,
-            "use_bias": self.use_bias,
-            "activation": self.activation_name,
-            "kernel_initializer": self.kernel_initializer,
-        }

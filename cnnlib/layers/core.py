@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from cnnlib import init
 from cnnlib._validation import check_int
 from cnnlib.layers._activated import Activated
 from cnnlib.layers.base import Layer, shape_text
@@ -60,11 +59,8 @@ class Dense(Activated):
         kernel_initializer: str = "he_normal",
         name: str | None = None,
     ) -> None:
-        super().__init__(activation, name)
+        super().__init__(use_bias, activation, kernel_initializer, name)
         self.units = check_int(units, "units", owner="Dense", minimum=1)
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self._initialise = init.get(kernel_initializer)
 
     def _build_core(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         if len(input_shape) != 1:
@@ -87,8 +83,7 @@ class Dense(Activated):
         return y
 
     def _backward_core(self, grad: NDArray[Any]) -> NDArray[Any] | None:
-        if self._x is None:
-            raise RuntimeError(f"{self.name}: backward needs a forward pass with training=True")
+        assert self._x is not None  # Layer.backward checked for a training forward pass
         self.grads = {"weight": grad.T @ self._x}
         if self.use_bias:
             self.grads["bias"] = grad.sum(axis=0)
@@ -96,12 +91,7 @@ class Dense(Activated):
 
     def config(self) -> dict[str, Any]:
         """The constructor's arguments."""
-        return {
-            "units": self.units,
-            "use_bias": self.use_bias,
-            "activation": self.activation_name,
-            "kernel_initializer": self.kernel_initializer,
-        }
+        return {"units": self.units, **super().config()}
 
 
 class Dropout(Layer):
