@@ -91,7 +91,8 @@ class AvgPool2D(_Pool):
     """Average pooling (zero padding counts in the average)."""
 
     def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
-        self._spec = pooling.pool_spec(x.shape, *self._args(), self.name)
+        if training:  # the backward pass needs only the sizes
+            self._spec = pooling.pool_spec(x.shape, *self._args(), self.name)
         return pooling.avg_pool2d(x, *self._args())
 
     def _backward(self, grad: NDArray[Any]) -> NDArray[Any]:
@@ -106,6 +107,8 @@ class ConcatPool2D(_Pool):
         return 2 * channels, height, width
 
     def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
+        if not training:  # nothing to record
+            return pooling.concat_pool2d(x, *self._args())
         maxima, self._index, self._spec = pooling.pool2d_with_winners(x, *self._args(), "max")
         return np.concatenate([maxima, pooling.avg_pool2d(x, *self._args())], axis=1)
 
