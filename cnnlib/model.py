@@ -536,23 +536,63 @@ class Sequential:
     def load(cls, path: str | Path) -> Sequential:
         """Rebuild a model saved by :meth:`save` (architecture and weights)."""
         architecture, weights = _read(path)
-        layers = []
-        for entry in architecture["layers"]:
-            if entry["class"] not in LAYERS:
-                raise ValueError(f"{path}: unknown layer class {entry['class']!r}")
-            # JSON has no tuples: pairs such as kernel_size=(3, 2) come back as lists
-            config = {
-                key: tuple(value) if isinstance(value, list) else value
-                for key, value in entry["config"].items()
-            }
-            layers.append(LAYERS[entry["class"]](**config, name=entry["name"]))
         model = cls(
-            layers,
+            _rebuilt_layers(architecture, str(path)),
             input_shape=architecture["input_shape"],
             seed=architecture["seed"],
             dtype=architecture["dtype"],
         )
         model._assign(weights, path)
+        return model
+
+    def with_input_shape(self, input_shape: Sequence[int]) -> Sequential:
+        """The same network, with copies of its weights, built for samples of ``input_shape``.
+
+        Convolutions and pooling slide the same weights over any image size, so a network
+        made of them (with a global-pooling head, or a dense head converted to convolutions)
+        runs unchanged on larger images (chapter 7). A ``Flatten`` followed by ``Dense``
+        fixes the size: the dense weight matrix has one column per flattened feature.
+
+        Parameters
+        ----------
+        input_shape
+            The new shape of one sample, e.g. ``(1, 36, 36)`` for a model built on
+            ``(1, 28, 28)``.
+
+        Returns
+        -------
+        Sequential
+            A new, uncompiled model with the same layer classes, configurations and names;
+            this model is left as it is.
+
+        Raises
+        ------
+        ValueError
+            If a layer cannot take the new shape, or if one of its parameters would need a
+            different shape (the message names the layer and both shapes).
+        """
+        self._require_built("with_input_shape")
+        architecture = self.architecture()
+        layers = _rebuilt_layers(architecture, "with_input_shape")
+        model = Sequential(layers, seed=self.seed, dtype=self.dtype)
+        try:
+            model.build(input_shape)
+        except ValueError as error:
+            raise ValueError(
+                f"with_input_shape{tuple(input_shape)}: the layers cannot take this shape: {error}"
+            ) from error
+        for index, (old, new) in enumerate(zip(self.layers, model.layers, strict=True)):
+            for name, value in old.params.items():
+                target = new.params[name]
+                if target.shape != value.shape:
+                    raise ValueError(
+                        f"with_input_shape{tuple(input_shape)}: {old.name}.{name} (layer "
+                        f"{index}) has shape {value.shape}, but inputs of shape "
+                        f"{tuple(input_shape)} need {target.shape}: a Flatten + Dense head "
+                        "fixes the input size (use GlobalAvgPool2D, or turn the dense "
+                        "layers into convolutions)"
+                    )
+                target[...] = value
         return model
 
     def load_weights(self, path: str | Path) -> None:
@@ -610,6 +650,21 @@ class Sequential:
                     f"{value.shape} here"
                 )
             value[...] = weights[key]
+
+
+def _rebuilt_layers(architecture: dict[str, Any], source: str) -> list[Layer]:
+    """Fresh, unbuilt layers from :meth:`Sequential.architecture`'s description."""
+    layers = []
+    for entry in architecture["layers"]:
+        if entry["class"] not in LAYERS:
+            raise ValueError(f"{source}: unknown layer class {entry['class']!r}")
+        # JSON has no tuples: pairs such as kernel_size=(3, 2) come back as lists
+        config = {
+            key: tuple(value) if isinstance(value, list) else value
+            for key, value in entry["config"].items()
+        }
+        layers.append(LAYERS[entry["class"]](**config, name=entry["name"]))
+    return layers
 
 
 def _number_by_kind(layers: Sequence[Layer]) -> None:

@@ -217,6 +217,56 @@ def test_a_layer_that_cannot_take_the_shape_is_named_with_both_shapes():
         cl.Sequential([MaxPool2D(2), Conv2D(3, 5, name="too_big")], input_shape=(1, 6, 6))
 
 
+def _gap_model():
+    return cl.Sequential(
+        [Conv2D(4, 3, activation="relu"), MaxPool2D(2), Conv2D(5, 3), GlobalAvgPool2D()],
+        input_shape=(2, 10, 10),
+        seed=3,
+    )
+
+
+def test_with_input_shape_runs_a_global_pooling_model_on_larger_images():
+    torch = _torch()
+    small = _gap_model()
+    large = small.with_input_shape((2, 17, 23))
+    assert large.input_shape == (2, 17, 23)
+    assert large.output_shape == (5,)
+    assert [layer.name for layer in large.layers] == [layer.name for layer in small.layers]
+    x = np.random.default_rng(0).normal(size=(3, 2, 17, 23)).astype(np.float32)
+    conv1, conv2 = small.layers[0], small.layers[2]
+    t = lambda a: torch.from_numpy(np.asarray(a))  # noqa: E731
+    hidden = torch.relu(
+        torch.nn.functional.conv2d(t(x), t(conv1.params["weight"]), t(conv1.params["bias"]))
+    )
+    hidden = torch.nn.functional.max_pool2d(hidden, 2)
+    out = torch.nn.functional.conv2d(hidden, t(conv2.params["weight"]), t(conv2.params["bias"]))
+    np.testing.assert_allclose(large.predict(x), out.mean(dim=(2, 3)).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_with_input_shape_copies_the_weights_and_leaves_the_model_alone():
+    small = _gap_model()
+    before = [value.copy() for _, value in small.parameters()]
+    large = small.with_input_shape((2, 12, 12))
+    for (_, value), (_, copied) in zip(small.parameters(), large.parameters(), strict=True):
+        assert not np.shares_memory(value, copied)
+        copied += 1.0
+    for (_, value), old in zip(small.parameters(), before, strict=True):
+        np.testing.assert_array_equal(value, old)
+    assert small.input_shape == (2, 10, 10)
+
+
+def test_with_input_shape_names_the_dense_layer_that_fixes_the_size():
+    model = cl.Sequential([Conv2D(4, 3), Flatten(), Dense(3, name="head")], input_shape=(1, 8, 8))
+    with pytest.raises(
+        ValueError, match=r"head\.weight \(layer 2\).*\(3, 144\).*\(3, 256\).*GlobalAvgPool2D"
+    ):
+        model.with_input_shape((1, 10, 10))
+    with pytest.raises(ValueError, match=r"cannot take this shape"):
+        _gap_model().with_input_shape((2, 5, 5))
+    with pytest.raises(RuntimeError, match="with_input_shape"):
+        cl.Sequential([Conv2D(2, 3)]).with_input_shape((1, 8, 8))
+
+
 # ------------------------------------------------------------------ training
 def _bars(n, seed):
     """Horizontal (class 0) vs vertical (class 1) bars in noise: learnable in a few epochs."""
