@@ -1,37 +1,12 @@
-"""The book builds with warnings as errors, exactly as `make book` runs it."""
+"""The book builds with warnings as errors, exactly as `make book` runs it.
+
+The build itself is the session fixture ``built_book`` in conftest.py, shared with the
+browser and link tests."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from notebooks import ROOT, toc_documents
-
-
-@pytest.fixture(scope="session")
-def built_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Build the book once per session into a temporary folder; return its html folder."""
-    out = tmp_path_factory.mktemp("book")
-    # the same program and flags as `make book`, from this environment
-    command = [
-        str(Path(sys.executable).parent / "jupyter-book"),
-        "build",
-        str(ROOT),
-        "--path-output",
-        str(out),
-        "-W",
-        "-n",
-        "--keep-going",
-    ]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        pytest.fail(
-            f"jupyter-book build failed ({result.returncode}):\n"
-            f"{result.stdout[-6000:]}\n{result.stderr[-6000:]}"
-        )
-    return out / "_build" / "html"
+from notebooks import toc_documents
 
 
 @pytest.mark.slow

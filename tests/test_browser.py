@@ -1,0 +1,279 @@
+"""The built book in a real browser: every page renders fully with no network.
+
+Playwright for Python drives Debian's Chromium (``/usr/bin/chromium``, or the browser named
+by ``CNNLIB_CHROMIUM``); Playwright's own browser download is never used. The book is served
+on 127.0.0.1 and every request to any other host is refused and counted as a failure, so a
+page that needs the internet (a CDN script, a web font) fails here.
+
+Without Chromium these tests skip with that reason; ``.ci/run`` installs it and sets
+``CNNLIB_REQUIRE_BROWSER=1``, which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import importlib
+import inspect
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from notebooks import toc_notebooks
+
+import cnnlib
+
+pytestmark = pytest.mark.slow
+
+# The flags Chromium needs in a sandbox without a network: no background connections (they
+# would fail by the dozen), no GPU, no first-run work.
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# What MathJax must have replaced: TeX delimiters left in the text mean math did not render.
+RAW_TEX = re.compile(r"\$\$|\\\[|\\\]|\\\(|\\\)")
+
+
+def _chromium() -> str:
+    candidate = os.environ.get("CNNLIB_CHROMIUM") or shutil.which("chromium") or ""
+    for path in (candidate, "/usr/bin/chromium", "/usr/bin/chromium-browser"):
+        if path and Path(path).exists():
+            return path
+    message = "Chromium not found (apt-get install chromium, or set CNNLIB_CHROMIUM)"
+    if os.environ.get("CNNLIB_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"CNNLIB_REQUIRE_BROWSER=1 but {message}")
+    pytest.skip(message)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site(built_book: Path) -> Iterator[str]:
+    """The built book served on 127.0.0.1; yields its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(built_book))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    executable = _chromium()
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_FLAGS, headless=True
+        )
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Visit:
+    """What a page did while it loaded."""
+
+    page: Any
+    problems: list[str] = field(default_factory=list)
+
+
+def _open(browser: Any, url: str) -> Visit:
+    """Load ``url`` offline and wait until MathJax has typeset it; record every problem."""
+    context = browser.new_context()
+    page = context.new_page()
+    visit = Visit(page)
+    local = urlparse(url).netloc
+
+    def route(request_route: Any) -> None:
+        if urlparse(request_route.request.url).netloc == local:
+            request_route.continue_()
+        else:
+            visit.problems.append(f"request to another host: {request_route.request.url}")
+            request_route.abort()
+
+    context.route("**/*", route)
+    page.on("console", lambda m: m.type == "error" and visit.problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda e: visit.problems.append(f"page error: {e}"))
+    page.on(
+        "requestfailed",
+        lambda r: visit.problems.append(f"failed request: {r.url} ({r.failure})"),
+    )
+    page.on(
+        "response",
+        lambda r: r.status >= 400 and visit.problems.append(f"HTTP {r.status}: {r.url}"),
+    )
+    page.goto(url, wait_until="load")
+    if page.evaluate("() => document.querySelector('.math') !== null"):
+        page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+        page.evaluate("() => MathJax.startup.promise")
+    # every image (figures, animations) decoded, lazy ones included
+    page.evaluate(
+        """() => Promise.all([...document.images].map(img => {
+               img.loading = 'eager';
+               return img.decode().catch(() => null);
+           }))"""
+    )
+    page.wait_for_load_state("networkidle")
+    return visit
+
+
+def _pages(built_book: Path) -> list[str]:
+    return sorted(
+        path.relative_to(built_book).as_posix()
+        for path in built_book.rglob("*.html")
+        if not path.relative_to(built_book).parts[0].startswith("_")
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """One test per page of the book: the pages are the toc's documents plus Sphinx's own."""
+    if "page_path" in metafunc.fixturenames:
+        from notebooks import toc_documents
+
+        pages = [f"{doc}.html" for doc in toc_documents()]
+        pages += ["genindex.html", "py-modindex.html", "search.html"]
+        metafunc.parametrize("page_path", pages)
+
+
+def test_the_page_loads_offline_with_math_figures_and_no_errors(browser, site, page_path):
+    visit = _open(browser, site + page_path)
+    page = visit.page
+    math = page.evaluate(
+        """() => [...document.querySelectorAll('.math')].map(e => ({
+               typeset: e.querySelector('mjx-container') !== null,
+               error: e.querySelector('mjx-merror') !== null,
+               text: e.textContent.slice(0, 80)}))"""
+    )
+    untypeset = [m["text"] for m in math if not m["typeset"] or m["error"]]
+    prose = page.evaluate(
+        """() => { const body = document.querySelector('main') || document.body;
+                   const copy = body.cloneNode(true);
+                   copy.querySelectorAll('pre, code, script, style, mjx-container, .highlight')
+                       .forEach(e => e.remove());
+                   return copy.innerText; }"""
+    )
+    raw = sorted({match.group() for match in RAW_TEX.finditer(prose)})
+    images = page.evaluate(
+        """() => [...document.images].map(img => ({
+               src: img.getAttribute('src'), ok: img.complete && img.naturalWidth > 0}))"""
+    )
+    broken = [image["src"] for image in images if not image["ok"]]
+    page.context.close()
+    assert not visit.problems, f"{page_path}: " + "\n".join(visit.problems)
+    assert not untypeset, f"{page_path}: math not typeset: {untypeset[:5]}"
+    assert not raw, f"{page_path}: raw TeX delimiters {raw} left in the text"
+    assert not broken, f"{page_path}: images that did not load: {broken}"
+
+
+def test_every_chapter_has_typeset_math_and_figures(browser, site):
+    for notebook in toc_notebooks():
+        if notebook.stem == "00_preface":
+            continue
+        visit = _open(browser, f"{site}book/{notebook.stem}.html")
+        counts = visit.page.evaluate(
+            """() => ({math: document.querySelectorAll('mjx-container').length,
+                       images: [...document.images].filter(i => i.naturalWidth > 0).length})"""
+        )
+        visit.page.context.close()
+        assert counts["math"] >= 10, f"{notebook.stem}: only {counts['math']} typeset formulas"
+        assert counts["images"] >= 2, f"{notebook.stem}: only {counts['images']} images shown"
+
+
+def test_solutions_are_closed_until_clicked(browser, site):
+    visit = _open(browser, f"{site}book/01_convolution.html")
+    page = visit.page
+    solutions = page.locator(".solution.dropdown")
+    assert solutions.count() >= 3
+    for index in range(solutions.count()):
+        solution = solutions.nth(index)
+        body = solution.locator(".cell, p:not(.admonition-title)").first
+        assert not body.is_visible(), f"solution {index + 1} is open before any click"
+    first = solutions.first
+    first.locator("button.toggle-button").click()
+    first.locator(".cell").first.wait_for(state="visible")
+    assert "toggle-hidden" not in (first.get_attribute("class") or "")
+    page.context.close()
+
+
+def test_search_finds_stride(browser, site):
+    visit = _open(browser, f"{site}search.html?q=stride")
+    page = visit.page
+    page.wait_for_function(
+        "() => document.querySelectorAll('#search-results li').length > 0", timeout=20_000
+    )
+    links = page.evaluate(
+        "() => [...document.querySelectorAll('#search-results li a')].map(a => a.href)"
+    )
+    page.context.close()
+    assert any("01_convolution.html" in link for link in links), links[:10]
+    assert not visit.problems, visit.problems
+
+
+def test_launch_buttons_point_at_the_notebook(browser, site):
+    repository = "cnns-from-scratch/cnns-from-scratch"
+    for notebook in toc_notebooks():
+        visit = _open(browser, f"{site}book/{notebook.stem}.html")
+        links = visit.page.evaluate("() => [...document.querySelectorAll('a')].map(a => a.href)")
+        visit.page.context.close()
+        path = f"book/{notebook.stem}.ipynb"
+        assert f"https://colab.research.google.com/github/{repository}/blob/main/{path}" in links
+        assert f"https://mybinder.org/v2/gh/{repository}/main?urlpath=tree/{path}" in links
+
+
+def _public_functions() -> dict[str, set[str]]:
+    """Every public function and class of cnnlib's modules, with the ids it may have.
+
+    Autodoc gives an object the id of the module it is documented under, which for a
+    re-exported function (``cnnlib.conv.conv2d``) may differ from where it is defined.
+    """
+    names: dict[str, set[str]] = {}
+    for submodule in cnnlib._SUBMODULES:
+        module = importlib.import_module(f"cnnlib.{submodule}")
+        exported = getattr(module, "__all__", None) or [
+            name for name in vars(module) if not name.startswith("_")
+        ]
+        for name in exported:
+            value = getattr(module, name)
+            if not (inspect.isfunction(value) or inspect.isclass(value)):
+                continue
+            if getattr(value, "__module__", "").startswith("cnnlib"):
+                ids = {f"{module.__name__}.{name}", f"{value.__module__}.{value.__qualname__}"}
+                names[f"{module.__name__}.{name}"] = ids
+    return names
+
+
+def test_the_api_reference_lists_every_public_function(browser, site):
+    visit = _open(browser, f"{site}book/api.html")
+    documented = set(
+        visit.page.evaluate("() => [...document.querySelectorAll('dt[id]')].map(dt => dt.id)")
+    )
+    unlinked = visit.page.evaluate(
+        """() => [...document.querySelectorAll('dl.py.function > dt[id], dl.py.class > dt[id]')]
+               .filter(dt => !dt.closest('dd'))
+               .filter(dt => ![...dt.nextElementSibling.querySelectorAll('a')]
+                   .some(a => /book\\/\\d\\d_\\w+\\.html$/.test(a.href)))
+               .map(dt => dt.id)"""
+    )
+    visit.page.context.close()
+    missing = sorted(name for name, ids in _public_functions().items() if not ids & documented)
+    assert not missing, f"not in the API reference: {missing}"
+    assert not unlinked, f"API entries with no link to the chapter that derives them: {unlinked}"
