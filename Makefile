@@ -3,7 +3,8 @@
 #
 #   make book        build the HTML book into _build/html/index.html
 #   make test        run every test: unit and oracle tests, strict nbval over every chapter
-#                    notebook, lint and types, and the book build with warnings as errors
+#                    notebook, lint and types, the book build with warnings as errors, its
+#                    internal links, and every page in a real browser (Chromium, offline)
 #   make learner     write the learner notebooks (exercise stubs) into learner/
 #   make lab         open the learner notebooks in JupyterLab
 #   make notebooks   re-execute the chapter notebooks and store their outputs (contributors)

@@ -277,3 +277,40 @@ def test_the_api_reference_lists_every_public_function(browser, site):
     missing = sorted(name for name, ids in _public_functions().items() if not ids & documented)
     assert not missing, f"not in the API reference: {missing}"
     assert not unlinked, f"API entries with no link to the chapter that derives them: {unlinked}"
+
+
+# The works the chapters build on; each must be cited by a chapter and listed once.
+CITED_WORKS = [
+    "Gradient-Based Learning Applied to Document Recognition",  # LeNet
+    "ImageNet Classification with Deep Convolutional Neural Networks",  # AlexNet
+    "Very Deep Convolutional Networks for Large-Scale Image Recognition",  # VGG
+    "Network In Network",
+    "Multi-Scale Context Aggregation by Dilated Convolutions",
+    "Delving Deep into Rectifiers",  # He initialisation
+    "Adam: A Method for Stochastic Optimization",
+    "Grad-CAM",
+    "Gaussian Error Linear Units",
+    "CS231n",
+]
+
+
+def test_the_bibliography_lists_the_works_the_chapters_cite(browser, site):
+    visit = _open(browser, f"{site}book/bibliography.html")
+    entries = visit.page.evaluate(
+        "() => [...document.querySelectorAll('.citation, div[role=doc-bibliography] > *')]"
+        ".map(e => e.innerText)"
+    )
+    visit.page.context.close()
+    text = "\n".join(entries)
+    missing = [title for title in CITED_WORKS if title.lower() not in text.lower()]
+    assert not missing, f"missing from the bibliography: {missing}"
+    visit = _open(browser, f"{site}book/01_convolution.html")
+    targets = visit.page.evaluate(
+        "() => [...document.querySelectorAll('a[href*=\"bibliography.html#\"]')].map(a => a.href)"
+    )
+    for target in targets[:3]:  # a citation in the text jumps to its entry
+        visit.page.goto(target)
+        anchor = target.split("#", 1)[1]
+        assert visit.page.locator(f"[id='{anchor}']").count() == 1, target
+    visit.page.context.close()
+    assert targets, "chapter 1 cites no work"
