@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal, TypeAlias
+from typing import Literal, NamedTuple, TypeAlias
 
 import numpy as np
 
@@ -42,6 +42,7 @@ from cnnlib._validation import check_int, int_pair
 
 __all__ = [
     "PADDING_MODES",
+    "FieldOfView",
     "conv_output_shape",
     "conv_output_size",
     "conv_params",
@@ -52,6 +53,7 @@ __all__ = [
     "locally_connected_params",
     "memory_bytes",
     "receptive_field",
+    "receptive_fields",
     "resolve_padding",
     "resolve_padding2d",
     "same_padding",
@@ -472,3 +474,92 @@ def receptive_field(layers: Sequence[Sequence[int]]) -> int:
         field += d * (k - 1) * jump
         jump *= s
     return field
+
+
+class FieldOfView(NamedTuple):
+    """What one output unit of a layer sees of the input, along one axis (chapter 7).
+
+    Unit ``i`` is centred at ``start + i·jump`` and covers ``start + i·jump ± (size − 1)/2``.
+    """
+
+    #: The receptive field ``r``: how many consecutive input pixels can influence one
+    #: output unit (including holes left by dilation).
+    size: int
+    #: ``j``: the distance, in input pixels, between the fields of neighbouring output
+    #: units — the product of the strides so far.
+    jump: int
+    #: The centre of the first output unit's field, in input pixel coordinates (pixel 0 is
+    #: the first real pixel; a negative or half-integer value means the field reaches into
+    #: the padding or is centred between pixels).
+    start: float
+
+
+def receptive_fields(
+    layers: Sequence[Sequence[int]], paddings: Sequence[int] | None = None
+) -> list[FieldOfView]:
+    r"""Receptive field, jump and centre after every layer of a stack, one axis (chapter 7).
+
+    Each layer is ``(kernel_size, stride)`` or ``(kernel_size, stride, dilation)``, as for
+    :func:`receptive_field`; ``paddings`` gives each layer's padding *before* (top or
+    left), which moves the fields but does not change their size. With ``k' = d(k − 1) + 1``
+    the span of the dilated kernel and ``p`` the padding before:
+
+    .. math:: j_\ell = j_{\ell-1} s_\ell, \qquad
+              r_\ell = r_{\ell-1} + (k'_\ell - 1)\, j_{\ell-1}, \qquad
+              c_\ell = c_{\ell-1} + \Bigl(\frac{k'_\ell - 1}{2} - p_\ell\Bigr) j_{\ell-1},
+
+    starting from the input itself: ``r_0 = j_0 = 1``, ``c_0 = 0``.
+
+    Parameters
+    ----------
+    layers
+        The layers in order, input side first.
+    paddings
+        One non-negative int per layer (default: no padding anywhere).
+
+    Returns
+    -------
+    list of FieldOfView
+        One entry per layer: ``(size, jump, start)`` of that layer's output units.
+
+    Raises
+    ------
+    ValueError
+        For a layer that is not a pair or a triple, a hyper-parameter out of range, or a
+        ``paddings`` list of the wrong length.
+
+    Examples
+    --------
+    >>> [f.size for f in receptive_fields([(3, 1)] * 3)]   # three 3×3 convolutions
+    [3, 5, 7]
+    >>> receptive_fields([(3, 1), (2, 2)], paddings=[1, 0])[-1]  # conv "same", then pool
+    FieldOfView(size=4, jump=2, start=0.5)
+    """
+    owner = "receptive_fields"
+    pads = [0] * len(layers) if paddings is None else list(paddings)
+    if len(pads) != len(layers):
+        raise ValueError(
+            f"{owner}: give one padding per layer: {len(layers)} layers but {len(pads)} paddings"
+        )
+    fields: list[FieldOfView] = []
+    size, jump, start = 1, 1, 0.0
+    for index, (layer, pad) in enumerate(zip(layers, pads, strict=True)):
+        if len(layer) not in (2, 3):
+            raise ValueError(
+                f"{owner}: layer {index} must be (kernel_size, stride) or "
+                f"(kernel_size, stride, dilation), got {tuple(layer)!r}"
+            )
+        k = check_int(layer[0], f"layer {index} kernel_size", owner=owner, minimum=1)
+        s = check_int(layer[1], f"layer {index} stride", owner=owner, minimum=1)
+        d = (
+            check_int(layer[2], f"layer {index} dilation", owner=owner, minimum=1)
+            if len(layer) == 3
+            else 1
+        )
+        p = check_int(pad, f"layer {index} padding", owner=owner, minimum=0)
+        span = d * (k - 1) + 1
+        start += ((span - 1) / 2 - p) * jump
+        size += (span - 1) * jump
+        jump *= s
+        fields.append(FieldOfView(size, jump, start))
+    return fields

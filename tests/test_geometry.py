@@ -236,3 +236,76 @@ def _receptive_field_by_impulses(layers: list[tuple[int, int, int]], n: int) -> 
 def test_receptive_field_matches_impulse_responses(layers):
     size = geometry.receptive_field(layers)
     assert _receptive_field_by_impulses(layers, n=size + 40) == size
+
+
+# ------------------------------------------------ receptive fields layer by layer (chapter 7)
+def test_receptive_fields_hand_worked():
+    three = geometry.receptive_fields([(3, 1)] * 3, paddings=[1, 1, 1])
+    assert three == [
+        geometry.FieldOfView(3, 1, 0.0),
+        geometry.FieldOfView(5, 1, 0.0),
+        geometry.FieldOfView(7, 1, 0.0),
+    ]
+    assert geometry.receptive_fields([(7, 1)]) == [geometry.FieldOfView(7, 1, 3.0)]
+    # conv 3×3 valid, pool 2×2: r = 3 + 1·1 = 4, j = 2, first centre (0 + 1) + 0.5·1 = 1.5
+    assert geometry.receptive_fields([(3, 1), (2, 2)])[-1] == geometry.FieldOfView(4, 2, 1.5)
+    # dilation 2 spans 5 pixels
+    assert geometry.receptive_fields([(3, 1, 2)], paddings=[2]) == [geometry.FieldOfView(5, 1, 0.0)]
+    assert geometry.receptive_fields([]) == []
+    with pytest.raises(ValueError, match="2 layers but 1 paddings"):
+        geometry.receptive_fields([(3, 1), (3, 1)], paddings=[1])
+    with pytest.raises(ValueError, match="layer 1 padding"):
+        geometry.receptive_fields([(3, 1), (3, 1)], paddings=[1, -1])
+
+
+def test_receptive_fields_agree_with_receptive_field():
+    layers = [(3, 1), (2, 2), (3, 1, 2), (5, 3)]
+    for n in range(1, len(layers) + 1):
+        assert geometry.receptive_fields(layers[:n])[-1].size == geometry.receptive_field(
+            layers[:n]
+        )
+
+
+def torch_receptive_rows(torch, steps, size, unit):
+    """Rows of the input that influence output row ``unit``, by backpropagation.
+
+    Each step ``(kind, k, s, p, d)`` is a convolution of ones or an average pooling, in 2-D
+    on a ``size × 3`` image; the gradient of one output value reveals the rows it sees.
+    """
+    x = torch.ones(1, 1, size, 3, dtype=torch.float64, requires_grad=True)
+    h = x
+    for kind, k, s, p, d in steps:
+        if kind == "conv":
+            w = torch.ones(1, 1, k, 1, dtype=torch.float64)
+            h = torch.nn.functional.conv2d(h, w, stride=(s, 1), padding=(p, 0), dilation=(d, 1))
+        else:
+            h = torch.nn.functional.avg_pool2d(h, (k, 1), (s, 1), (p, 0))
+    h[0, 0, unit, 1].backward()
+    rows = np.flatnonzero(x.grad[0, 0, :, 1].numpy())
+    return rows.min(), rows.max()
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_receptive_fields_match_torch_gradients(seed):
+    torch = pytest.importorskip("torch")
+
+    gen = np.random.default_rng(seed)
+    steps = []
+    for _ in range(gen.integers(1, 5)):
+        if gen.random() < 0.6:
+            k, d = int(gen.integers(1, 6)), int(gen.integers(1, 3))
+            steps.append(("conv", k, int(gen.integers(1, 3)), int(gen.integers(0, k)), d))
+        else:
+            k = int(gen.integers(2, 4))
+            steps.append(
+                ("pool", k, int(gen.integers(1, k + 1)), int(gen.integers(0, k // 2 + 1)), 1)
+            )
+    fields = geometry.receptive_fields(
+        [(k, s, d) for _, k, s, _, d in steps], [p for *_, p, _ in steps]
+    )
+    last = fields[-1]
+    size = 4 * last.size + 8 * last.jump + 20
+    unit = int(np.ceil(last.size / last.jump)) + 1  # well inside: its field misses the padding
+    first, final = torch_receptive_rows(torch, steps, size, unit)
+    assert final - first + 1 == last.size
+    assert (first + final) / 2 == last.start + unit * last.jump
