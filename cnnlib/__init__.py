@@ -20,10 +20,18 @@ The library behind the book *CNNs from Scratch*. Its modules mirror the chapters
     The pieces of a network: layers, loss functions, optimisers, initialisers (chapter 5).
 ``model``
     ``Sequential`` (also ``cnnlib.Sequential``): build, train, evaluate, save (chapters 5, 8).
+``architectures``
+    LeNet-5, the sources' CIFAR network, AlexNet, VGG-16; FC-to-conv conversion and
+    receptive fields of a model (chapter 7).
 ``datasets``
     Real digits: scikit-learn's 8×8 digits, MNIST (bundled sample, official files) (chapter 8).
 ``metrics``
     Accuracy, the confusion matrix and its most confused pairs (chapter 8).
+``interpret``
+    Looking inside a trained network: feature maps, saliency, Grad-CAM, activation
+    maximisation, linear probes (chapter 9).
+``pretrained``
+    Trained weights that ship with cnnlib: the MNIST CNN of chapter 9.
 ``viz``
     The figures and animations the book draws.
 ``exercises``
@@ -52,8 +60,11 @@ _SUBMODULES = (
     "losses",
     "optim",
     "model",
+    "architectures",
     "datasets",
     "metrics",
+    "interpret",
+    "pretrained",
     "viz",
     "exercises",
 )

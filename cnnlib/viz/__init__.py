@@ -16,9 +16,16 @@ Chapter 4
 Chapter 5
     :func:`flatten_figure`, :func:`activation_figure`, :func:`layer_profile_figure`,
     :func:`optimizer_paths_figure`.
+Chapter 6
+    :func:`im2col_figure`, :func:`col2im_figure`.
+Chapter 7
+    :func:`receptive_field_figure`, :func:`score_grid_figure`.
 Chapter 8
     :func:`image_grid`, :func:`training_curves`, :func:`confusion_matrix_figure`,
     :func:`mistakes_figure`.
+Chapter 9
+    :func:`filters_figure`, :func:`feature_maps_figure`, :func:`attribution_figure`,
+    :func:`probe_accuracy_figure`.
 Any chapter
     :func:`image_row` (arrays as images), :func:`draw_grid` (a matrix as numbered cells).
 """
@@ -30,6 +37,7 @@ from cnnlib.viz.activations import (
     optimizer_paths_figure,
 )
 from cnnlib.viz.animation import APNG, sliding_window_animation
+from cnnlib.viz.architectures import receptive_field_figure, score_grid_figure
 from cnnlib.viz.backprop import dilated_gradient_figure, pixel_contributions_figure
 from cnnlib.viz.convolution import (
     coverage_figure,
@@ -41,7 +49,14 @@ from cnnlib.viz.convolution import (
 from cnnlib.viz.correlation import impulse_response_figure, rot180_figure
 from cnnlib.viz.figure import Figure, new_figure
 from cnnlib.viz.grid import draw_grid
+from cnnlib.viz.im2col import col2im_figure, im2col_figure
 from cnnlib.viz.images import image_row
+from cnnlib.viz.inside import (
+    attribution_figure,
+    feature_maps_figure,
+    filters_figure,
+    probe_accuracy_figure,
+)
 from cnnlib.viz.pooling import pool_routing_figure, pooling_figure, pooling_windows_figure
 from cnnlib.viz.training import (
     confusion_matrix_figure,
@@ -54,12 +69,17 @@ __all__ = [
     "APNG",
     "Figure",
     "activation_figure",
+    "attribution_figure",
+    "col2im_figure",
     "confusion_matrix_figure",
     "coverage_figure",
     "dilated_gradient_figure",
     "dilation_figure",
     "draw_grid",
+    "feature_maps_figure",
+    "filters_figure",
     "flatten_figure",
+    "im2col_figure",
     "image_grid",
     "image_row",
     "impulse_response_figure",
@@ -72,7 +92,10 @@ __all__ = [
     "pool_routing_figure",
     "pooling_figure",
     "pooling_windows_figure",
+    "probe_accuracy_figure",
+    "receptive_field_figure",
     "rot180_figure",
+    "score_grid_figure",
     "sliding_window_animation",
     "sliding_window_figure",
     "training_curves",
