@@ -177,7 +177,12 @@ def test_the_page_loads_offline_with_math_figures_and_no_errors(browser, site, p
                src: img.getAttribute('src'), ok: img.complete && img.naturalWidth > 0}))"""
     )
     broken = [image["src"] for image in images if not image["ok"]]
+    mathjax = page.evaluate(
+        "() => [...document.scripts].filter(s => /mathjax/i.test(s.src)).map(s => s.src)"
+    )
     page.context.close()
+    assert len(mathjax) <= 1, f"{page_path}: MathJax loaded {len(mathjax)} times: {mathjax}"
+    assert not math or mathjax, f"{page_path}: math but no MathJax script"
     assert not visit.problems, f"{page_path}: " + "\n".join(visit.problems)
     assert not untypeset, f"{page_path}: math not typeset: {untypeset[:5]}"
     assert not raw, f"{page_path}: raw TeX delimiters {raw} left in the text"
