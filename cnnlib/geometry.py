@@ -439,6 +439,23 @@ def memory_bytes(shape: Sequence[int] | int, dtype: str | np.dtype[np.generic] =
     return count * np.dtype(dtype).itemsize
 
 
+def _kernel_stride_dilation(layer: Sequence[int], index: int, owner: str) -> tuple[int, int, int]:
+    """``(kernel_size, stride, dilation)`` of one layer given as a pair or a triple."""
+    if len(layer) not in (2, 3):
+        raise ValueError(
+            f"{owner}: layer {index} must be (kernel_size, stride) or "
+            f"(kernel_size, stride, dilation), got {tuple(layer)!r}"
+        )
+    k = check_int(layer[0], f"layer {index} kernel_size", owner=owner, minimum=1)
+    s = check_int(layer[1], f"layer {index} stride", owner=owner, minimum=1)
+    d = (
+        check_int(layer[2], f"layer {index} dilation", owner=owner, minimum=1)
+        if len(layer) == 3
+        else 1
+    )
+    return k, s, d
+
+
 def receptive_field(layers: Sequence[Sequence[int]]) -> int:
     r"""Receptive field, in input pixels along one axis, of a stack of layers.
 
@@ -459,18 +476,7 @@ def receptive_field(layers: Sequence[Sequence[int]]) -> int:
     owner = "receptive_field"
     field, jump = 1, 1
     for index, layer in enumerate(layers):
-        if len(layer) not in (2, 3):
-            raise ValueError(
-                f"{owner}: layer {index} must be (kernel_size, stride) or "
-                f"(kernel_size, stride, dilation), got {tuple(layer)!r}"
-            )
-        k = check_int(layer[0], f"layer {index} kernel_size", owner=owner, minimum=1)
-        s = check_int(layer[1], f"layer {index} stride", owner=owner, minimum=1)
-        d = (
-            check_int(layer[2], f"layer {index} dilation", owner=owner, minimum=1)
-            if len(layer) == 3
-            else 1
-        )
+        k, s, d = _kernel_stride_dilation(layer, index, owner)
         field += d * (k - 1) * jump
         jump *= s
     return field
@@ -544,18 +550,7 @@ def receptive_fields(
     fields: list[FieldOfView] = []
     size, jump, start = 1, 1, 0.0
     for index, (layer, pad) in enumerate(zip(layers, pads, strict=True)):
-        if len(layer) not in (2, 3):
-            raise ValueError(
-                f"{owner}: layer {index} must be (kernel_size, stride) or "
-                f"(kernel_size, stride, dilation), got {tuple(layer)!r}"
-            )
-        k = check_int(layer[0], f"layer {index} kernel_size", owner=owner, minimum=1)
-        s = check_int(layer[1], f"layer {index} stride", owner=owner, minimum=1)
-        d = (
-            check_int(layer[2], f"layer {index} dilation", owner=owner, minimum=1)
-            if len(layer) == 3
-            else 1
-        )
+        k, s, d = _kernel_stride_dilation(layer, index, owner)
         p = check_int(pad, f"layer {index} padding", owner=owner, minimum=0)
         span = d * (k - 1) + 1
         start += ((span - 1) / 2 - p) * jump

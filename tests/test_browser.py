@@ -196,11 +196,16 @@ def test_every_chapter_has_typeset_math_and_figures(browser, site):
         visit = _open(browser, f"{site}book/{notebook.stem}.html")
         counts = visit.page.evaluate(
             """() => ({math: document.querySelectorAll('mjx-container').length,
-                       images: [...document.images].filter(i => i.naturalWidth > 0).length})"""
+                       images: [...document.images].filter(i => i.naturalWidth > 0).length,
+                       solutions: document.querySelectorAll('.solution.dropdown').length,
+                       closed: document.querySelectorAll('.solution.dropdown.toggle-hidden')
+                           .length})"""
         )
         visit.page.context.close()
         assert counts["math"] >= 10, f"{notebook.stem}: only {counts['math']} typeset formulas"
         assert counts["images"] >= 2, f"{notebook.stem}: only {counts['images']} images shown"
+        assert counts["solutions"] >= 3, f"{notebook.stem}: {counts['solutions']} solutions"
+        assert counts["closed"] == counts["solutions"], f"{notebook.stem}: a solution is open"
 
 
 def test_solutions_are_closed_until_clicked(browser, site):

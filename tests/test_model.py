@@ -190,26 +190,6 @@ def test_the_cifar_models_shapes_and_parameter_count(capsys):
     assert "112.5 KiB" in printed
 
 
-def test_the_cifar_model_counts_like_pytorch():
-    torch = _torch()
-    nn = torch.nn
-    net = nn.Sequential(
-        nn.Conv2d(3, 32, 3),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(32, 64, 3),
-        nn.ReLU(),
-        nn.MaxPool2d(2),
-        nn.Conv2d(64, 64, 3),
-        nn.ReLU(),
-        nn.Flatten(),
-        nn.Linear(1024, 64),
-        nn.ReLU(),
-        nn.Linear(64, 10),
-    )
-    assert _cifar_model().count_params() == sum(p.numel() for p in net.parameters())
-
-
 def test_a_layer_that_cannot_take_the_shape_is_named_with_both_shapes():
     with pytest.raises(ValueError, match=r"dense_x \(Dense\).*\(N, 8, 4, 4\).*Flatten"):
         cl.Sequential([Conv2D(8, 3), Dense(3, name="dense_x")], input_shape=(1, 6, 6))
