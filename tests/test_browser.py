@@ -122,6 +122,8 @@ def _open(browser: Any, url: str) -> Visit:
         lambda r: r.status >= 400 and visit.problems.append(f"HTTP {r.status}: {r.url}"),
     )
     page.goto(url, wait_until="load")
+    # the site's root index.html only redirects (meta refresh) to book/index.html
+    page.wait_for_load_state("networkidle")
     if page.evaluate("() => document.querySelector('.math') !== null"):
         page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
         page.evaluate("() => MathJax.startup.promise")
@@ -150,13 +152,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         from notebooks import toc_documents
 
         pages = [f"{doc}.html" for doc in toc_documents()]
-        pages += ["genindex.html", "py-modindex.html", "search.html"]
+        pages += ["index.html", "genindex.html", "py-modindex.html", "search.html"]
         metafunc.parametrize("page_path", pages)
 
 
 def test_the_page_loads_offline_with_math_figures_and_no_errors(browser, site, page_path):
     visit = _open(browser, site + page_path)
     page = visit.page
+    if page_path == "index.html":
+        assert page.url == f"{site}book/index.html", "the root should redirect to book/index.html"
     math = page.evaluate(
         """() => [...document.querySelectorAll('.math')].map(e => ({
                typeset: e.querySelector('mjx-container') !== null,
