@@ -48,17 +48,18 @@ def _internal(url: str) -> bool:
 
 
 def _html_pages(built: Path) -> list[Path]:
-    return [p for p in built.rglob("*.html") if p.relative_to(built).parts[0] != "_static"]
+    return [
+        p.resolve() for p in built.rglob("*.html") if p.relative_to(built).parts[0] != "_static"
+    ]
 
 
-def test_every_internal_link_and_anchor_resolves(built_book):
-    pages = {path: _parse(path) for path in _html_pages(built_book)}
+def _check_links(built: Path) -> tuple[int, dict[str, list[str]]]:
+    """How many internal links the pages under ``built`` hold, and the broken ones by page."""
+    pages = {path: _parse(path) for path in _html_pages(built)}
     broken: dict[str, list[str]] = defaultdict(list)
     checked = 0
     for page, links in pages.items():
-        for url in links.urls:
-            if not _internal(url):
-                continue
+        for url in filter(_internal, links.urls):
             checked += 1
             target_url, fragment = urldefrag(url)
             target_path = unquote(urlparse(target_url).path)  # without "?v=digest"
@@ -67,21 +68,30 @@ def test_every_internal_link_and_anchor_resolves(built_book):
                 target = target / "index.html"
             if not target.exists():
                 broken[page.name].append(f"{url} (no such file)")
-                continue
-            if fragment and target.suffix == ".html":
+            elif fragment and target.suffix == ".html":
                 ids = pages[target].ids if target in pages else _parse(target).ids
                 if unquote(fragment) not in ids:
                     broken[page.name].append(f"{url} (no anchor #{fragment})")
+    return checked, broken
+
+
+def test_every_internal_link_and_anchor_resolves(built_book):
+    checked, broken = _check_links(built_book)
     assert checked > 500, f"only {checked} internal links found: is the build complete?"
     assert not broken, "\n".join(f"{page}: {', '.join(urls[:8])}" for page, urls in broken.items())
 
 
-def test_the_link_check_finds_a_broken_anchor(tmp_path):
-    (tmp_path / "a.html").write_text('<p id="here"></p><a href="b.html#there">b</a>')
-    (tmp_path / "b.html").write_text('<p id="elsewhere"></p>')
-    links = _parse(tmp_path / "a.html")
-    assert links.ids == {"here"}
-    assert "there" not in _parse(tmp_path / "b.html").ids
+def test_the_link_check_finds_a_missing_file_and_a_broken_anchor(tmp_path):
+    (tmp_path / "a.html").write_text(
+        '<p id="here"></p><a href="b.html#there">b</a><a href="#here">up</a>'
+        '<img src="gone.png"><a href="https://example.org/x">elsewhere</a>'
+    )
+    (tmp_path / "b.html").write_text('<p id="elsewhere"></p><a href="a.html#here">a</a>')
+    checked, broken = _check_links(tmp_path)
+    assert checked == 4  # the external link is not followed
+    assert dict(broken) == {
+        "a.html": ["b.html#there (no anchor #there)", "gone.png (no such file)"]
+    }
 
 
 def test_figures_are_opaque_so_dark_mode_cannot_hide_their_text(built_book):

@@ -26,7 +26,9 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from notebooks import toc_notebooks
+import yaml
+from notebooks import ROOT, toc_documents, toc_notebooks
+from playwright.sync_api import sync_playwright
 
 import cnnlib
 
@@ -79,8 +81,7 @@ def site(built_book: Path) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     executable = _chromium()
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_FLAGS, headless=True
         )
@@ -138,22 +139,54 @@ def _open(browser: Any, url: str) -> Visit:
     return visit
 
 
-def _pages(built_book: Path) -> list[str]:
-    return sorted(
-        path.relative_to(built_book).as_posix()
-        for path in built_book.rglob("*.html")
-        if not path.relative_to(built_book).parts[0].startswith("_")
-    )
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One test per page of the book: the pages are the toc's documents plus Sphinx's own."""
     if "page_path" in metafunc.fixturenames:
-        from notebooks import toc_documents
-
         pages = [f"{doc}.html" for doc in toc_documents()]
         pages += ["index.html", "genindex.html", "py-modindex.html", "search.html"]
         metafunc.parametrize("page_path", pages)
+
+
+# "owner/name" of the repository the launch buttons point at, as _config.yml names it
+REPOSITORY = urlparse(
+    yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]["url"]
+).path.strip("/")
+CHAPTERS = {f"book/{path.stem}.html": path.stem for path in toc_notebooks()}
+
+
+def _chapter_problems(page: Any, stem: str) -> list[str]:
+    """What a chapter notebook's page lacks: launch buttons, math, figures, closed solutions."""
+    links = page.evaluate("() => [...document.querySelectorAll('a')].map(a => a.href)")
+    notebook = f"book/{stem}.ipynb"
+    problems = [
+        f"no {name} button for {notebook}"
+        for name, url in [
+            (
+                "Colab",
+                f"https://colab.research.google.com/github/{REPOSITORY}/blob/main/{notebook}",
+            ),
+            ("Binder", f"https://mybinder.org/v2/gh/{REPOSITORY}/main?urlpath=tree/{notebook}"),
+        ]
+        if url not in links
+    ]
+    if stem == "00_preface":
+        return problems
+    counts = page.evaluate(
+        """() => ({math: document.querySelectorAll('mjx-container').length,
+                   images: [...document.images].filter(i => i.naturalWidth > 0).length,
+                   solutions: document.querySelectorAll('.solution.dropdown').length,
+                   closed: document.querySelectorAll('.solution.dropdown.toggle-hidden')
+                       .length})"""
+    )
+    if counts["math"] < 10:
+        problems.append(f"only {counts['math']} typeset formulas")
+    if counts["images"] < 2:
+        problems.append(f"only {counts['images']} images shown")
+    if counts["solutions"] < 3:
+        problems.append(f"{counts['solutions']} solutions")
+    if counts["closed"] != counts["solutions"]:
+        problems.append("a solution is open before any click")
+    return problems
 
 
 def test_the_page_loads_offline_with_math_figures_and_no_errors(browser, site, page_path):
@@ -184,6 +217,7 @@ def test_the_page_loads_offline_with_math_figures_and_no_errors(browser, site, p
     mathjax = page.evaluate(
         "() => [...document.scripts].filter(s => /mathjax/i.test(s.src)).map(s => s.src)"
     )
+    chapter = _chapter_problems(page, CHAPTERS[page_path]) if page_path in CHAPTERS else []
     page.context.close()
     assert len(mathjax) <= 1, f"{page_path}: MathJax loaded {len(mathjax)} times: {mathjax}"
     assert not math or mathjax, f"{page_path}: math but no MathJax script"
@@ -191,25 +225,7 @@ def test_the_page_loads_offline_with_math_figures_and_no_errors(browser, site, p
     assert not untypeset, f"{page_path}: math not typeset: {untypeset[:5]}"
     assert not raw, f"{page_path}: raw TeX delimiters {raw} left in the text"
     assert not broken, f"{page_path}: images that did not load: {broken}"
-
-
-def test_every_chapter_has_typeset_math_and_figures(browser, site):
-    for notebook in toc_notebooks():
-        if notebook.stem == "00_preface":
-            continue
-        visit = _open(browser, f"{site}book/{notebook.stem}.html")
-        counts = visit.page.evaluate(
-            """() => ({math: document.querySelectorAll('mjx-container').length,
-                       images: [...document.images].filter(i => i.naturalWidth > 0).length,
-                       solutions: document.querySelectorAll('.solution.dropdown').length,
-                       closed: document.querySelectorAll('.solution.dropdown.toggle-hidden')
-                           .length})"""
-        )
-        visit.page.context.close()
-        assert counts["math"] >= 10, f"{notebook.stem}: only {counts['math']} typeset formulas"
-        assert counts["images"] >= 2, f"{notebook.stem}: only {counts['images']} images shown"
-        assert counts["solutions"] >= 3, f"{notebook.stem}: {counts['solutions']} solutions"
-        assert counts["closed"] == counts["solutions"], f"{notebook.stem}: a solution is open"
+    assert not chapter, f"{page_path}: " + "; ".join(chapter)
 
 
 def test_solutions_are_closed_until_clicked(browser, site):
@@ -240,17 +256,6 @@ def test_search_finds_stride(browser, site):
     page.context.close()
     assert any("01_convolution.html" in link for link in links), links[:10]
     assert not visit.problems, visit.problems
-
-
-def test_launch_buttons_point_at_the_notebook(browser, site):
-    repository = "cnns-from-scratch/cnns-from-scratch"
-    for notebook in toc_notebooks():
-        visit = _open(browser, f"{site}book/{notebook.stem}.html")
-        links = visit.page.evaluate("() => [...document.querySelectorAll('a')].map(a => a.href)")
-        visit.page.context.close()
-        path = f"book/{notebook.stem}.ipynb"
-        assert f"https://colab.research.google.com/github/{repository}/blob/main/{path}" in links
-        assert f"https://mybinder.org/v2/gh/{repository}/main?urlpath=tree/{path}" in links
 
 
 def _public_functions() -> dict[str, set[str]]:

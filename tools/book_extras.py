@@ -8,14 +8,17 @@ Chapter links
     to the chapter, and a function or class that does not name a chapter itself gets a
     "Derived in" line built from the chapters its module names.
 One copy of each script
-    Two of Jupyter Book's extensions (sphinx-thebe, sphinx-togglebutton) register their
-    inline configuration scripts again whenever the environment is re-read, and a second
-    ``const THEBE_JS_URL`` is a JavaScript error on every page. Identical scripts and
-    stylesheets are dropped from each page's list.
+    An inline script added with ``app.add_js_file(None, body=...)`` after the HTML
+    builder started is stored with the file name ``None``; before writing, Sphinx 7.4's
+    ``prepare_writing`` adds every such registered asset again, as ``""``. The two do not
+    compare equal, so sphinx-thebe's and sphinx-togglebutton's configuration scripts
+    appear twice, and a second ``const THEBE_JS_URL`` is a JavaScript error on every page.
+    Each page's scripts and stylesheets are kept once, ``None`` and ``""`` counting as one.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 import re
@@ -24,13 +27,18 @@ from typing import Any
 
 from sphinx.application import Sphinx
 
-# "chapter 4", "chapters 1, 3 and 6", "Chapter 8"
-MENTION = re.compile(r"\b([Cc]hapters?)\s+(\d+(?:(?:,\s*|\s+and\s+|\s+or\s+)\d+)*)")
+# "chapter 4", "Chapter 8", "chapters 1, 3 and 6": only the plural takes a list, so that
+# "chapter 7, 3 filters" names chapter 7 alone
+MENTION = re.compile(r"\b(?:[Cc]hapters\s+\d+(?:(?:,\s*|\s+and\s+|\s+or\s+)\d+)*|[Cc]hapter\s+\d+)")
 NUMBER = re.compile(r"\d+")
 
 
+@functools.cache
 def chapter_documents(srcdir: Path) -> dict[int, str]:
-    """Chapter number → document name, from the notebooks' names (``book/04_pooling``)."""
+    """Chapter number → document name, from the notebooks' names (``book/04_pooling``).
+
+    Read once per build (autodoc asks for every docstring).
+    """
     documents = {}
     for path in sorted((srcdir / "book").glob("[0-9][0-9]_*.ipynb")):
         documents[int(path.name[:2])] = f"book/{path.stem}"
@@ -40,23 +48,20 @@ def chapter_documents(srcdir: Path) -> dict[int, str]:
 def link_chapters(text: str, documents: dict[int, str]) -> str:
     """Turn each mention of a known chapter in ``text`` into a ``:doc:`` link."""
 
-    def numbers(match: re.Match[str]) -> str:
-        def link(number: re.Match[str]) -> str:
-            value = int(number.group())
-            if value not in documents:
-                return number.group()
-            return f":doc:`{value} </{documents[value]}>`"
+    def link(number: re.Match[str]) -> str:
+        value = int(number.group())
+        if value not in documents:
+            return number.group()
+        return f":doc:`{value} </{documents[value]}>`"
 
-        return f"{match.group(1)} {NUMBER.sub(link, match.group(2))}"
-
-    return MENTION.sub(numbers, text)
+    return MENTION.sub(lambda mention: NUMBER.sub(link, mention.group()), text)
 
 
 def chapters_named(text: str) -> list[int]:
     """The chapter numbers ``text`` mentions, in order, without repeats."""
     found: list[int] = []
     for match in MENTION.finditer(text):
-        for number in NUMBER.findall(match.group(2)):
+        for number in NUMBER.findall(match.group()):
             if int(number) not in found:
                 found.append(int(number))
     return found
@@ -100,7 +105,7 @@ def _one_copy_of_each_asset(
         seen: set[tuple[str, str]] = set()
         unique = []
         for asset in assets:
-            # inline scripts have no file: None from one extension, "" from another
+            # an inline script has no file: None or "" (see the module docstring)
             filename = getattr(asset, "filename", asset) or ""
             attributes = sorted(getattr(asset, "attributes", {}).items())
             identity = (str(filename), repr(attributes))
