@@ -295,12 +295,12 @@ def pooling_windows_figure(
     cell = 0.34
     fig = new_figure((cell * cols + 0.5) * (out_w + 1) + 0.6, (cell * rows + 0.75) * out_h + 0.4)
     grid = fig.add_gridspec(out_h, out_w + 1)
+    pads = ((windows.pad[0],) * 2, (windows.pad[1],) * 2)
+    values = np.pad(windows.x, pads)  # the same padded input in every panel
     for index, (r, c) in enumerate(windows.corners):
         i, j = divmod(index, out_w)
         ax = fig.add_subplot(grid[i, j])
-        values = np.pad(windows.x, ((windows.pad[0],) * 2, (windows.pad[1],) * 2))
         fill = dict.fromkeys(windows.cells(index), window_fill(index))
-        pads = ((windows.pad[0],) * 2, (windows.pad[1],) * 2)
         draw_grid(ax, values, fill=fill, padding=pads, show_values=False)
         bold: set[tuple[int, int]] = set()
         if chosen != "avg":
