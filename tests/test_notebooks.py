@@ -101,3 +101,18 @@ def test_split_stream_outputs_are_merged():
         ("display_data", None),
         ("stream", "c\n"),
     ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_every_output_nbval_ignores_is_checked_by_an_assert(path):
+    """A cell whose output nbval skips (timings, training metrics) must still check its claim:
+    an ``assert`` in the cell itself or in the code cell right after it."""
+    code = [cell for cell in read(path).cells if cell.cell_type == "code"]
+    for index, cell in enumerate(code):
+        if "nbval-ignore-output" not in cell.metadata.get("tags", []):
+            continue
+        following = code[index + 1].source if index + 1 < len(code) else ""
+        assert re.search(r"^\s*assert\b", cell.source + "\n" + following, re.MULTILINE), (
+            f"cell {index + 1} ({cell.source[:60]!r}) hides its output from nbval "
+            "and nothing asserts its claim"
+        )
