@@ -64,6 +64,27 @@ def _spec(
     return conv_spec(input_shape, (1, channels, kh, kw), stride, padding, dilation, owner=owner)
 
 
+def _shape_spec(
+    input_shape: tuple[int, ...],
+    kernel_size: IntOrPair,
+    stride: IntOrPair,
+    padding: Padding2D,
+    dilation: IntOrPair,
+    owner: str,
+) -> ConvSpec:
+    """:func:`_spec` of an input given only by its shape, which must be ``(N, C, H, W)``."""
+    if len(input_shape) != 4:
+        raise ValueError(f"{owner}: input_shape must be (N, C, H, W), got {input_shape!r}")
+    shape = tuple(check_int(n, "input_shape entry", owner=owner, minimum=1) for n in input_shape)
+    return _spec(shape, kernel_size, stride, padding, dilation, owner)
+
+
+def _column_shape(spec: ConvSpec) -> tuple[int, int]:
+    """The column matrix's shape, ``(C·k_h·k_w, N·H_out·W_out)``."""
+    kh, kw = spec.kernel
+    return spec.in_channels * kh * kw, spec.batch * spec.out_height * spec.out_width
+
+
 def taps(spec: ConvSpec) -> Iterator[tuple[int, int, slice, slice]]:
     """For each kernel tap ``(m, l)``, the strided rows and columns of the padded input it reads.
 
@@ -83,7 +104,7 @@ def pad_channels_first(x: NDArray[Any], spec: ConvSpec, extra_rows: int = 0) -> 
 
     Channels first, so that the copies im2col makes and the sums col2im makes run over
     ``(c, n)`` in the order of the column matrix's rows; ``extra_rows`` of zeros at the
-    bottom give the "wide" layout of :mod:`cnnlib.conv` room to read past the last row.
+    bottom give a reader room to run past the last row (im2col and col2im pass none).
     """
     (top, _), (left, _) = spec.padding
     height, width = spec.padded_shape
@@ -139,7 +160,7 @@ def im2col(
     )
     for m, l, rows, columns in taps(spec):
         cols[:, m, l] = padded[:, :, rows, columns]
-    return cols.reshape(spec.in_channels * kh * kw, -1)
+    return cols.reshape(_column_shape(spec))
 
 
 def col2im(
@@ -178,18 +199,15 @@ def col2im(
            [1., 2., 1.]])
     """
     owner = "col2im"
-    if len(input_shape) != 4:
-        raise ValueError(f"{owner}: input_shape must be (N, C, H, W), got {input_shape!r}")
-    shape = tuple(check_int(n, "input_shape entry", owner=owner, minimum=1) for n in input_shape)
-    spec = _spec(shape, kernel_size, stride, padding, dilation, owner)
-    kh, kw = spec.kernel
-    expected = (spec.in_channels * kh * kw, spec.batch * spec.out_height * spec.out_width)
+    spec = _shape_spec(input_shape, kernel_size, stride, padding, dilation, owner)
+    expected = _column_shape(spec)
     matrix = real_array(cols, "cols", owner=owner, axes=("C·k_h·k_w", "N·H_out·W_out"))
     if matrix.shape != expected:
         raise ValueError(
-            f"{owner}: cols has shape {matrix.shape}, but input {tuple(shape)} with this "
+            f"{owner}: cols has shape {matrix.shape}, but input {spec.input_shape} with this "
             f"kernel, stride, padding and dilation needs (C·k_h·k_w, N·H_out·W_out) = {expected}"
         )
+    kh, kw = spec.kernel
     blocks = matrix.reshape(spec.in_channels, kh, kw, spec.batch, spec.out_height, spec.out_width)
     height, width = spec.padded_shape
     padded = np.zeros((spec.in_channels, spec.batch, height, width), dtype=matrix.dtype)
@@ -367,12 +385,5 @@ def column_memory(
     >>> round(cost.duplication, 2), cost.column_bytes
     (7.1, 4392300)
     """
-    owner = "column_memory"
-    if len(input_shape) != 4:
-        raise ValueError(f"{owner}: input_shape must be (N, C, H, W), got {input_shape!r}")
-    shape = tuple(check_int(n, "input_shape entry", owner=owner, minimum=1) for n in input_shape)
-    spec = _spec(shape, kernel_size, stride, padding, dilation, owner)
-    kh, kw = spec.kernel
-    rows = spec.in_channels * kh * kw
-    columns = spec.batch * spec.out_height * spec.out_width
-    return ColumnMemory(spec.input_shape, (rows, columns), np.dtype(dtype).itemsize)
+    spec = _shape_spec(input_shape, kernel_size, stride, padding, dilation, "column_memory")
+    return ColumnMemory(spec.input_shape, _column_shape(spec), np.dtype(dtype).itemsize)

@@ -99,7 +99,8 @@ def test_bad_input():
         im2col(np.zeros((4, 4)), 2)
     with pytest.raises(
         ValueError,
-        match=r"col2im: cols has shape \(4, 9\), but input \(1, 1, 4, 4\) .* needs \(C·k_h·k_w, N·H_out·W_out\) = \(4, 9\)|col2im: cols has shape \(4, 8\)",
+        # 2×2 windows of a 4×4 image: 1·2·2 = 4 rows, 3·3 = 9 columns
+        match=r"col2im: cols has shape \(4, 8\), but input \(1, 1, 4, 4\) with this kernel, stride, padding and dilation needs \(C·k_h·k_w, N·H_out·W_out\) = \(4, 9\)$",
     ):
         col2im(np.zeros((4, 8)), (1, 1, 4, 4), 2)
     with pytest.raises(ValueError, match=r"col2im: input_shape must be \(N, C, H, W\)"):

@@ -23,6 +23,7 @@ from numpy.typing import NDArray
 from cnnlib import conv
 from cnnlib import im2col as columns
 from cnnlib.exercises.core import Case, Exercise, Mistake
+from cnnlib.geometry import conv_output_size
 
 __all__ = [
     "check_col2im",
@@ -44,12 +45,9 @@ def _numbered(*shape: int) -> NDArray[np.float64]:
     return np.arange(1, int(np.prod(shape)) + 1, dtype=float).reshape(shape)
 
 
-def _out(n: int, k: int, stride: int, padding: int) -> int:
-    return (n + 2 * padding - k) // stride + 1
-
-
-def _pad(x: Array, padding: int) -> Array:
-    return np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+def _out_size(height: int, width: int, k: int, stride: int, padding: int) -> tuple[int, int]:
+    """``(H_out, W_out)`` of a square kernel, by :func:`cnnlib.geometry.conv_output_size`."""
+    return conv_output_size(height, k, stride, padding), conv_output_size(width, k, stride, padding)
 
 
 # --------------------------------------------------------------------------------- im2col
@@ -188,7 +186,7 @@ def _scatter(
     """col2im written as loops over the windows, with one of the known mistakes switched on."""
     n_images, channels, height, width = input_shape
     k = kernel_size
-    out_h, out_w = _out(height, k, stride, padding), _out(width, k, stride, padding)
+    out_h, out_w = _out_size(height, width, k, stride, padding)
     order = (out_h, out_w, k, k, channels) if channel_last else (out_h, out_w, channels, k, k)
     blocks = np.asarray(cols, dtype=float).T.reshape(n_images, *order)
     if channel_last:
@@ -216,7 +214,8 @@ def _col2im_case(
     shape: tuple[int, int, int, int], k: int, stride: int, padding: int, seed: int, note: str
 ) -> Case:
     n, c, h, w = shape
-    size = (c * k * k, n * _out(h, k, stride, padding) * _out(w, k, stride, padding))
+    out_h, out_w = _out_size(h, w, k, stride, padding)
+    size = (c * k * k, n * out_h * out_w)
     kwargs = {"stride": stride, "padding": padding}
     return Case((_grid(*size, seed=seed), shape, k), kwargs, note=note)
 
@@ -329,7 +328,7 @@ def _gemm(
     """Convolution as im2col + GEMM, with one of the known mistakes switched on."""
     n, f = x.shape[0], w.shape[0]
     k = w.shape[2]
-    out_h, out_w = _out(x.shape[2], k, stride, padding), _out(x.shape[3], k, stride, padding)
+    out_h, out_w = _out_size(x.shape[2], x.shape[3], k, stride, padding)
     rows = (w.transpose(0, 2, 3, 1) if channel_last else w).reshape(f, -1)
     product: Array = rows @ columns.im2col(x, k, stride, padding)  # (F, N·H_out·W_out)
     if no_transpose:
@@ -475,7 +474,7 @@ def _backward_case(
 ) -> Case:
     n, _, h, w = x_shape
     f, _, k, _ = w_shape
-    dy_shape = (n, f, _out(h, k, stride, padding), _out(w, k, stride, padding))
+    dy_shape = (n, f, *_out_size(h, w, k, stride, padding))
     x, kernel = _grid(*x_shape, seed=seed), _grid(*w_shape, seed=seed + 50)
     dy = _grid(*dy_shape, seed=seed + 99)
     return Case((dy, x, kernel), {"stride": stride, "padding": padding}, note=note)

@@ -20,6 +20,7 @@ from matplotlib.colors import to_hex, to_rgb
 from numpy.typing import ArrayLike, NDArray
 
 from cnnlib._validation import real_array
+from cnnlib.geometry import conv_output_size
 from cnnlib.im2col import col2im, im2col
 from cnnlib.viz.figure import PALETTE, Figure, new_figure
 from cnnlib.viz.grid import draw_grid, outline
@@ -132,10 +133,11 @@ def _layout(
 def _geometry(
     shape: tuple[int, int, int], kernel_size: int, stride: int, padding: int
 ) -> tuple[int, int]:
+    """``(H_out, W_out)`` of a ``(C, H, W)`` input."""
     _, h, w = shape
     return (
-        (h + 2 * padding - kernel_size) // stride + 1,
-        (w + 2 * padding - kernel_size) // stride + 1,
+        conv_output_size(h, kernel_size, stride, padding),
+        conv_output_size(w, kernel_size, stride, padding),
     )
 
 
@@ -172,6 +174,11 @@ def im2col_figure(
     cols = im2col(image[None], kernel_size, stride, padding)
     sources = _sources(shape, kernel_size, stride, padding)
     out_h, out_w = _geometry(shape, kernel_size, stride, padding)
+    if highlight is not None and not (0 <= highlight[0] < out_h and 0 <= highlight[1] < out_w):
+        raise ValueError(
+            f"{owner}: highlight {highlight!r} is not an output position; "
+            f"the output is {out_h}×{out_w}"
+        )
     channels = shape[0]
     fig, channel_axes, matrix_ax = _layout(
         channels, (shape[1] + 2 * padding, shape[2] + 2 * padding), cols.shape
@@ -194,11 +201,6 @@ def im2col_figure(
     )
     if highlight is not None:
         i, j = highlight
-        if not (0 <= i < out_h and 0 <= j < out_w):
-            raise ValueError(
-                f"{owner}: highlight {highlight!r} is not an output position; "
-                f"the output is {out_h}×{out_w}"
-            )
         for ax in channel_axes:
             outline(ax, i * stride, j * stride, kernel_size, kernel_size)
         outline(matrix_ax, 0, i * out_w + j, cols.shape[0], 1)
