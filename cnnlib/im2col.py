@@ -42,11 +42,8 @@ __all__ = [
     "ColumnMemory",
     "col2im",
     "column_memory",
-    "crop_channels_first",
     "im2col",
     "im2col_strided",
-    "pad_channels_first",
-    "taps",
     "window_view",
 ]
 
@@ -85,7 +82,7 @@ def _column_shape(spec: ConvSpec) -> tuple[int, int]:
     return spec.in_channels * kh * kw, spec.batch * spec.out_height * spec.out_width
 
 
-def taps(spec: ConvSpec) -> Iterator[tuple[int, int, slice, slice]]:
+def _taps(spec: ConvSpec) -> Iterator[tuple[int, int, slice, slice]]:
     """For each kernel tap ``(m, l)``, the strided rows and columns of the padded input it reads.
 
     Tap ``(m, l)`` of output ``(i, j)`` reads padded pixel ``(i s_h + m d_h, j s_w + l d_w)``;
@@ -99,22 +96,21 @@ def taps(spec: ConvSpec) -> Iterator[tuple[int, int, slice, slice]]:
             yield m, l, rows, cols
 
 
-def pad_channels_first(x: NDArray[Any], spec: ConvSpec, extra_rows: int = 0) -> NDArray[Any]:
-    """Zero-pad ``x`` by ``spec.padding`` into a ``(C, N, H_p + extra_rows, W_p)`` array.
+def _pad_channels_first(x: NDArray[Any], spec: ConvSpec) -> NDArray[Any]:
+    """Zero-pad ``x`` by ``spec.padding`` into a ``(C, N, H_p, W_p)`` array.
 
     Channels first, so that the copies im2col makes and the sums col2im makes run over
-    ``(c, n)`` in the order of the column matrix's rows; ``extra_rows`` of zeros at the
-    bottom give a reader room to run past the last row (im2col and col2im pass none).
+    ``(c, n)`` in the order of the column matrix's rows.
     """
     (top, _), (left, _) = spec.padding
     height, width = spec.padded_shape
-    padded = np.zeros((spec.in_channels, spec.batch, height + extra_rows, width), dtype=x.dtype)
+    padded = np.zeros((spec.in_channels, spec.batch, height, width), dtype=x.dtype)
     padded[:, :, top : top + spec.height, left : left + spec.width] = x.transpose(1, 0, 2, 3)
     return padded
 
 
-def crop_channels_first(padded: NDArray[Any], spec: ConvSpec) -> NDArray[Any]:
-    """Undo :func:`pad_channels_first`: the ``(N, C, H, W)`` interior, as a new array."""
+def _crop_channels_first(padded: NDArray[Any], spec: ConvSpec) -> NDArray[Any]:
+    """Undo ``_pad_channels_first``: the ``(N, C, H, W)`` interior, as a new array."""
     (top, _), (left, _) = spec.padding
     inner = padded[:, :, top : top + spec.height, left : left + spec.width]
     return np.ascontiguousarray(inner.transpose(1, 0, 2, 3))
@@ -153,12 +149,12 @@ def im2col(
     owner = "im2col"
     array = real_array(x, "x", owner=owner, axes=("N", "C", "H", "W"))
     spec = _spec(array.shape, kernel_size, stride, padding, dilation, owner)
-    padded = pad_channels_first(array, spec)
+    padded = _pad_channels_first(array, spec)
     kh, kw = spec.kernel
     cols = np.empty(
         (spec.in_channels, kh, kw, spec.batch, spec.out_height, spec.out_width), dtype=array.dtype
     )
-    for m, l, rows, columns in taps(spec):
+    for m, l, rows, columns in _taps(spec):
         cols[:, m, l] = padded[:, :, rows, columns]
     return cols.reshape(_column_shape(spec))
 
@@ -211,9 +207,9 @@ def col2im(
     blocks = matrix.reshape(spec.in_channels, kh, kw, spec.batch, spec.out_height, spec.out_width)
     height, width = spec.padded_shape
     padded = np.zeros((spec.in_channels, spec.batch, height, width), dtype=matrix.dtype)
-    for m, l, rows, columns in taps(spec):
+    for m, l, rows, columns in _taps(spec):
         padded[:, :, rows, columns] += blocks[:, m, l]
-    return crop_channels_first(padded, spec)
+    return _crop_channels_first(padded, spec)
 
 
 def window_view(
