@@ -28,7 +28,7 @@ from typing import Literal
 import numpy as np
 from numpy.typing import DTypeLike
 
-from cnnlib._validation import check_int
+from cnnlib._validation import check_int, int_pair
 from cnnlib.geometry import (
     FieldOfView,
     IntOrPair,
@@ -39,7 +39,6 @@ from cnnlib.geometry import (
 from cnnlib.layers import (
     ELU,
     GELU,
-    LAYERS,
     AvgPool2D,
     ConcatPool2D,
     Conv2D,
@@ -56,7 +55,7 @@ from cnnlib.layers import (
     Softmax,
     Tanh,
 )
-from cnnlib.model import Sequential
+from cnnlib.model import Sequential, _rebuilt_layers
 
 __all__ = [
     "VGG16_CONFIG",
@@ -212,6 +211,11 @@ def cifar_cnn(
     return _finish(layers, shape, softmax, seed, dtype)
 
 
+def _check_dropout(dropout: float, owner: str) -> None:
+    if not 0 <= dropout < 1:
+        raise ValueError(f"{owner}: dropout must be in [0, 1), got {dropout}")
+
+
 def _classifier(layers: list[Layer], classes: int, dropout: float) -> None:
     """The ImageNet head of AlexNet and VGG: two 4096-unit layers and the class scores."""
     for _ in range(2):
@@ -256,8 +260,7 @@ def alexnet(
     """
     owner = "alexnet"
     classes = check_int(classes, "classes", owner=owner, minimum=1)
-    if not 0 <= dropout < 1:
-        raise ValueError(f"{owner}: dropout must be in [0, 1), got {dropout}")
+    _check_dropout(dropout, owner)
     if variant == "single":
         size, groups, filters, first = 224, 1, (64, 192, 384, 256, 256), 2
     elif variant == "grouped":
@@ -301,8 +304,7 @@ def vgg16(
     """
     owner = "vgg16"
     classes = check_int(classes, "classes", owner=owner, minimum=1)
-    if not 0 <= dropout < 1:
-        raise ValueError(f"{owner}: dropout must be in [0, 1), got {dropout}")
+    _check_dropout(dropout, owner)
     layers: list[Layer] = [
         MaxPool2D(2) if entry == "M" else Conv2D(int(entry), 3, padding=1, activation="relu")
         for entry in VGG16_CONFIG
@@ -313,11 +315,6 @@ def vgg16(
 
 
 # ----------------------------------------------------------------- taking networks apart
-def _copy(layer: Layer) -> Layer:
-    """A fresh, unbuilt layer with the same class, configuration and name."""
-    return LAYERS[type(layer).__name__](**layer.config(), name=layer.name)
-
-
 def _built(model: Sequential, owner: str) -> tuple[int, ...]:
     if not isinstance(model, Sequential):
         raise TypeError(f"{owner}: expected a cnnlib Sequential, got {type(model).__name__}")
@@ -375,13 +372,12 @@ def dense_to_conv(model: Sequential) -> Sequential:
             f"{owner}: {model.layers[flatten].name} flattens inputs of shape {volume}; "
             "expected a (C, H, W) volume"
         )
-    layers = [_copy(layer) for layer in model.layers[:flatten]]
+    fresh = _rebuilt_layers(model.architecture(), owner)  # unbuilt, same configs and names
+    layers = fresh[:flatten]
     kernel: int | tuple[int, int] = (volume[1], volume[2])
-    converted: dict[int, int] = {}  # index in the new model → index in the old
     for index in range(flatten + 1, len(model.layers)):
         layer = model.layers[index]
         if isinstance(layer, Dense):
-            converted[len(layers)] = index
             layers.append(
                 Conv2D(
                     layer.units,
@@ -394,28 +390,22 @@ def dense_to_conv(model: Sequential) -> Sequential:
             )
             kernel = 1
         elif isinstance(layer, _POINTWISE):
-            layers.append(_copy(layer))
+            layers.append(fresh[index])
         else:
             raise ValueError(
                 f"{owner}: {layer.name} ({type(layer).__name__}) follows the Flatten; only "
                 "Dense layers, activations and Dropout can be turned into convolutions"
             )
-    if not converted:
+    if not any(isinstance(layer, Dense) for layer in model.layers[flatten + 1 :]):
         raise ValueError(f"{owner}: no Dense layer follows {model.layers[flatten].name}")
     result = Sequential(layers, input_shape=input_shape, seed=model.seed, dtype=model.dtype)
-    old = [layer for i, layer in enumerate(model.layers) if i != flatten]
-    for position, (new_layer, old_layer) in enumerate(zip(result.layers, old, strict=True)):
+    old = model.layers[:flatten] + model.layers[flatten + 1 :]
+    for new_layer, old_layer in zip(result.layers, old, strict=True):
         for name, value in old_layer.params.items():
+            # a converted weight (units, C·H·W) → (units, C, H, W); the rest keep their shape
             target = new_layer.params[name]
-            if position in converted and name == "weight":
-                target[...] = value.reshape(target.shape)
-            else:
-                target[...] = value
+            target[...] = value.reshape(target.shape)
     return result
-
-
-def _pair(value: IntOrPair) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else (int(value[0]), int(value[1]))
 
 
 def _window(layer: Layer) -> tuple[IntOrPair, IntOrPair, Padding2D, IntOrPair] | None:
@@ -475,6 +465,10 @@ def receptive_fields_of(model: Sequential, axis: int = 0) -> list[tuple[str, Fie
             owner=f"{owner} ({layer.name})",
         )
         names.append(layer.name)
-        steps.append((_pair(kernel)[axis], _pair(stride)[axis], _pair(dilation)[axis]))
+        k, s, d = (
+            int_pair(value, "window", owner=owner, minimum=1)[axis]
+            for value in (kernel, stride, dilation)
+        )
+        steps.append((k, s, d))
         pads.append((top, left)[axis])
     return list(zip(names, receptive_fields(steps, pads), strict=True))

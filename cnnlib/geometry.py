@@ -473,13 +473,8 @@ def receptive_field(layers: Sequence[Sequence[int]]) -> int:
     >>> receptive_field([(3, 1, 2), (3, 1, 2)])      # two 3×3 convs with dilation 2
     9
     """
-    owner = "receptive_field"
-    field, jump = 1, 1
-    for index, layer in enumerate(layers):
-        k, s, d = _kernel_stride_dilation(layer, index, owner)
-        field += d * (k - 1) * jump
-        jump *= s
-    return field
+    fields = _fields_of_view(layers, [0] * len(layers), "receptive_field")
+    return fields[-1].size if fields else 1
 
 
 class FieldOfView(NamedTuple):
@@ -547,6 +542,13 @@ def receptive_fields(
         raise ValueError(
             f"{owner}: give one padding per layer: {len(layers)} layers but {len(pads)} paddings"
         )
+    return _fields_of_view(layers, pads, owner)
+
+
+def _fields_of_view(
+    layers: Sequence[Sequence[int]], pads: Sequence[int], owner: str
+) -> list[FieldOfView]:
+    """The recurrence of :func:`receptive_fields`, one padding per layer already paired."""
     fields: list[FieldOfView] = []
     size, jump, start = 1, 1, 0.0
     for index, (layer, pad) in enumerate(zip(layers, pads, strict=True)):

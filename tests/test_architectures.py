@@ -106,12 +106,11 @@ def torch_alexnet(nn, grouped=False):
 
 def torch_vgg16(nn):
     layers, channels = [], 3
-    for block, (filters, convs) in enumerate([(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]):
+    for filters, convs in [(64, 2), (128, 2), (256, 3), (512, 3), (512, 3)]:
         for _ in range(convs):
             layers += [nn.Conv2d(channels, filters, 3, padding=1), nn.ReLU()]
             channels = filters
         layers.append(nn.MaxPool2d(2, 2))
-        assert block < 5
     layers += [
         nn.Flatten(),
         nn.Linear(512 * 7 * 7, 4096),
@@ -339,12 +338,7 @@ def test_converted_model_keeps_scores_names_and_counts(rng):
     assert names == ["conv2d_1", "maxpool2d_1", "dropout_1", "fc1_conv", "relu_1", "scores_conv"]
     fc1, scores = converted.layers[3], converted.layers[5]
     assert fc1.params["weight"].shape == (6, 4, 3, 3)
-    assert scores.params["weight"].shape == (
-        3,
-        6,
-        1,
-        1,
-    )
+    assert scores.params["weight"].shape == (3, 6, 1, 1)
     assert "bias" not in scores.params
     assert converted.count_params() == model.count_params()
     assert converted.output_shape == (3, 1, 1)

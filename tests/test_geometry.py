@@ -258,12 +258,14 @@ def test_receptive_fields_hand_worked():
         geometry.receptive_fields([(3, 1), (3, 1)], paddings=[1, -1])
 
 
-def test_receptive_fields_agree_with_receptive_field():
-    layers = [(3, 1), (2, 2), (3, 1, 2), (5, 3)]
-    for n in range(1, len(layers) + 1):
-        assert geometry.receptive_fields(layers[:n])[-1].size == geometry.receptive_field(
-            layers[:n]
-        )
+def test_receptive_fields_layer_by_layer_match_impulse_responses():
+    layers = [(3, 1, 1), (2, 2, 1), (3, 1, 2), (5, 3, 1)]
+    fields = geometry.receptive_fields(layers)
+    for n, field in enumerate(fields, start=1):
+        assert field.size == _receptive_field_by_impulses(layers[:n], n=field.size + 40)
+        assert field.size == geometry.receptive_field(layers[:n])
+    # hand-worked: r = 3, 3 + 1·1, 4 + 2·2·2, 12 + 4·2·1; j = 1, 2, 2, 6
+    assert [(f.size, f.jump) for f in fields] == [(3, 1), (4, 2), (12, 2), (20, 6)]
 
 
 def torch_receptive_rows(torch, steps, size, unit):

@@ -34,10 +34,6 @@ Layers = Sequence[tuple[int, int]]
 
 
 # ------------------------------------------------------------------------ receptive field
-def _receptive_field(layers: Layers) -> int:
-    return geometry.receptive_field([tuple(layer) for layer in layers])
-
-
 def _field_without_jump(layers: Layers) -> int:
     return 1 + sum(k - 1 for k, _ in layers)
 
@@ -64,7 +60,7 @@ def _field_sum_of_kernels(layers: Layers) -> int:
 
 RECEPTIVE_FIELD = Exercise(
     name="receptive_field",
-    reference=_receptive_field,
+    reference=geometry.receptive_field,
     cases=(
         Case(([(3, 1)],), note="one 3×3 convolution sees 3 pixels"),
         Case(
@@ -126,18 +122,18 @@ def check_receptive_field(fn: Callable[..., Any]) -> bool:
 
 
 # ---------------------------------------------------------------- parameters of a stack
-def _conv_stack_params(kernel_sizes: Sequence[int], channels: Sequence[int]) -> int:
-    return sum(
-        geometry.conv_params(k, c_in, c_out)
-        for k, c_in, c_out in zip(kernel_sizes, channels[:-1], channels[1:], strict=True)
-    )
-
-
-def _stack(kernel_sizes: Sequence[int], channels: Sequence[int], per_layer: Any) -> int:
+def _stack(
+    kernel_sizes: Sequence[int], channels: Sequence[int], per_layer: Callable[[int, int, int], int]
+) -> int:
+    """``per_layer(k, C_in, C_out)`` summed over the layers of a stack."""
     return sum(
         per_layer(k, c_in, c_out)
         for k, c_in, c_out in zip(kernel_sizes, channels[:-1], channels[1:], strict=True)
     )
+
+
+def _conv_stack_params(kernel_sizes: Sequence[int], channels: Sequence[int]) -> int:
+    return _stack(kernel_sizes, channels, geometry.conv_params)
 
 
 CONV_STACK_PARAMS = Exercise(

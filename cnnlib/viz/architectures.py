@@ -17,7 +17,7 @@ from matplotlib.patches import Circle, Rectangle
 from numpy.typing import ArrayLike
 
 from cnnlib._validation import check_int
-from cnnlib.geometry import receptive_fields
+from cnnlib.geometry import _kernel_stride_dilation, conv_output_size, receptive_fields
 from cnnlib.viz.figure import PALETTE, Figure, new_figure
 
 __all__ = ["receptive_field_figure", "score_grid_figure"]
@@ -37,20 +37,9 @@ def _feeding(layers: Sequence[tuple[int, int, int]], sizes: list[int], top: int)
 
 
 def _parse(layers: Sequence[Sequence[int]], owner: str) -> list[tuple[int, int, int]]:
-    parsed = []
-    for index, layer in enumerate(layers):
-        if len(layer) not in (2, 3):
-            raise ValueError(
-                f"{owner}: layer {index} must be (kernel_size, stride) or "
-                f"(kernel_size, stride, dilation), got {tuple(layer)!r}"
-            )
-        k = check_int(layer[0], "kernel_size", owner=owner, minimum=1)
-        s = check_int(layer[1], "stride", owner=owner, minimum=1)
-        d = check_int(layer[2], "dilation", owner=owner, minimum=1) if len(layer) == 3 else 1
-        parsed.append((k, s, d))
-    if not parsed:
+    if not layers:
         raise ValueError(f"{owner}: give at least one layer per stack")
-    return parsed
+    return [_kernel_stride_dilation(layer, index, owner) for index, layer in enumerate(layers)]
 
 
 def receptive_field_figure(
@@ -82,18 +71,15 @@ def receptive_field_figure(
     margin = check_int(margin, "margin", owner=owner, minimum=0)
     parsed = {title: _parse(layers, owner) for title, layers in stacks.items()}
     depth = max(len(layers) for layers in parsed.values())
-    spans = [receptive_fields(layers)[-1].size + 2 * margin for layers in parsed.values()]
+    all_fields = [receptive_fields(layers) for layers in parsed.values()]
+    # an input of the field plus a margin on each side: the top layer has a middle unit
+    spans = [fields[-1].size + 2 * margin for fields in all_fields]
     fig = new_figure(min(2.2 + 0.36 * sum(spans), 13.0), 1.1 + 0.75 * depth)
     axes = fig.subplots(1, len(parsed), squeeze=False)[0]
-    for ax, (title, layers), span in zip(axes, parsed.items(), spans, strict=True):
-        fields = receptive_fields(layers)
-        # input long enough for the top layer to have a middle unit with margin around it
-        n = span
+    for ax, (title, layers), fields, n in zip(axes, parsed.items(), all_fields, spans, strict=True):
         sizes = [n]
         for k, s, d in layers:
-            sizes.append((sizes[-1] - d * (k - 1) - 1) // s + 1)
-        if sizes[-1] < 1:
-            raise ValueError(f"{owner}: stack {title!r} needs a wider input")
+            sizes.append(conv_output_size(sizes[-1], k, s, dilation=d))
         top = (sizes[-1] - 1) // 2
         feeding = _feeding(layers, sizes, top)
         centres = [[float(u) for u in range(n)]]
