@@ -147,25 +147,8 @@ def test_a_binary_classifier_takes_the_same_steps_as_pytorch():
 
 
 # ------------------------------------------------------------ the CIFAR model
-def _cifar_model():
-    """The sources' Keras CIFAR-10 model, line for line."""
-    return cl.Sequential(
-        [
-            Conv2D(32, 3, activation="relu"),
-            MaxPool2D(2),
-            Conv2D(64, 3, activation="relu"),
-            MaxPool2D(2),
-            Conv2D(64, 3, activation="relu"),
-            Flatten(),
-            Dense(64, activation="relu"),
-            Dense(10),
-        ],
-        input_shape=(3, 32, 32),
-    )
-
-
 def test_the_cifar_models_shapes_and_parameter_count(capsys):
-    model = _cifar_model()
+    model = cl.architectures.cifar_cnn()  # the sources' Keras CIFAR-10 model
     shapes = [layer.output_shape for layer in model.layers]
     assert shapes == [
         (32, 30, 30),
