@@ -41,9 +41,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from cnnlib._validation import check_int
-from cnnlib.layers import LAYERS, Conv2D, Dense, Dropout, Flatten, Layer, Sigmoid, Softmax
+from cnnlib.layers import Conv2D, Dense, Dropout, Flatten, Layer, Sigmoid, Softmax
 from cnnlib.losses import CrossEntropy
-from cnnlib.model import Sequential
+from cnnlib.model import Sequential, _rebuilt_layers
 from cnnlib.optim import Adam
 
 __all__ = [
@@ -116,19 +116,6 @@ def find_layer(model: Sequential, layer: LayerRef) -> int:
     return position % count
 
 
-def _inputs(model: Sequential, x: ArrayLike, owner: str) -> Array:
-    array = np.asarray(x)
-    if array.dtype.kind not in "iuf":
-        raise TypeError(f"{owner}: x has dtype {array.dtype}; expected real numbers")
-    assert model.input_shape is not None
-    if array.shape[1:] != model.input_shape or array.ndim != len(model.input_shape) + 1:
-        expected = ", ".join(["N", *(str(n) for n in model.input_shape)])
-        raise ValueError(f"{owner}: x has shape {array.shape}; this model expects ({expected})")
-    if array.shape[0] == 0:
-        raise ValueError(f"{owner}: x is empty (shape {array.shape})")
-    return array.astype(model.dtype, copy=False)
-
-
 def _identity(layer: Layer) -> bool:
     """Layers that change nothing at inference: dropout."""
     return isinstance(layer, Dropout)
@@ -178,11 +165,10 @@ def _gradient(
     top: int,
     seed: Callable[[Array], Array],
     bottom: int,
-) -> tuple[Array, Array, Array]:
+) -> tuple[Array, Array]:
     """Forward to layer ``top``, seed ``∂J/∂(its output)``, back to layer ``bottom``.
 
-    Returns the output of ``bottom`` (``x`` itself for ``bottom = −1``), ``∂J/∂`` it, and the
-    output of ``top``.
+    Returns the output of ``bottom`` (``x`` itself for ``bottom = −1``) and ``∂J/∂`` it.
     """
     flags = [layer.needs_input_grad for layer in model.layers]
     try:
@@ -193,8 +179,7 @@ def _gradient(
     finally:
         for layer, flag in zip(model.layers, flags, strict=True):
             layer.needs_input_grad = flag
-    below = x if bottom < 0 else outputs[bottom]
-    return below, grad, outputs[top]
+    return (x if bottom < 0 else outputs[bottom]), grad
 
 
 def _targets(target: ArrayLike | None, scores: Array, owner: str) -> NDArray[np.int64]:
@@ -261,7 +246,7 @@ def layer_outputs(model: Sequential, x: ArrayLike) -> dict[str, Array]:
         ``(N, F, H, W)``: ``F`` feature maps per image.
     """
     model = _model(model, "layer_outputs")
-    batch = _inputs(model, x, "layer_outputs")
+    batch = model._inputs(x, "layer_outputs")
     outputs = _forward(model, batch, len(model.layers) - 1, training=False)
     return {layer.name: out for layer, out in zip(model.layers, outputs, strict=True)}
 
@@ -276,14 +261,14 @@ def feature_maps(model: Sequential, x: ArrayLike, layer: LayerRef) -> Array:
     """
     model = _model(model, "feature_maps")
     index = find_layer(model, layer)
-    batch = _inputs(model, x, "feature_maps")
+    batch = model._inputs(x, "feature_maps")
     return _forward(model, batch, index, training=False)[index]
 
 
 def class_scores(model: Sequential, x: ArrayLike) -> Array:
     """The class scores ``(N, K)``: the outputs, or the logits before a final softmax."""
     model = _model(model, "class_scores")
-    batch = _inputs(model, x, "class_scores")
+    batch = model._inputs(x, "class_scores")
     return _forward(model, batch, _score_layers(model) - 1, training=False)[-1]
 
 
@@ -317,9 +302,9 @@ def input_gradient(model: Sequential, x: ArrayLike, target_class: ArrayLike | No
     """
     owner = "input_gradient"
     model = _model(model, owner)
-    batch = _inputs(model, x, owner)
+    batch = model._inputs(x, owner)
     seed, _ = _score_seed(target_class, owner)
-    _, grad, _ = _gradient(model, batch, _score_layers(model) - 1, seed, -1)
+    _, grad = _gradient(model, batch, _score_layers(model) - 1, seed, -1)
     return grad
 
 
@@ -419,6 +404,22 @@ def _last_conv(model: Sequential) -> int:
     raise ValueError("grad_cam: the model has no Conv2D layer; name the layer to explain")
 
 
+def _class_gradient_at(
+    model: Sequential, x: ArrayLike, index: int, target_class: ArrayLike | None, owner: str
+) -> tuple[Array, Array, NDArray[np.int64]]:
+    """Layer ``index``'s output ``A``, ``∂y_c/∂A`` and the classes ``c`` explained."""
+    top = _score_layers(model) - 1
+    if index >= top:
+        raise ValueError(
+            f"{owner}: {model.layers[index].name} does not come before the class scores; "
+            "choose an earlier layer"
+        )
+    batch = model._inputs(x, owner)
+    seed, chosen = _score_seed(target_class, owner)
+    activations, grad = _gradient(model, batch, top, seed, index)
+    return activations, grad, chosen["classes"]
+
+
 def layer_gradient(
     model: Sequential,
     x: ArrayLike,
@@ -441,16 +442,9 @@ def layer_gradient(
     """
     owner = "layer_gradient"
     model = _model(model, owner)
-    index = find_layer(model, layer)
-    top = _score_layers(model) - 1
-    if index >= top:
-        raise ValueError(
-            f"{owner}: {model.layers[index].name} does not come before the class scores; "
-            "choose an earlier layer"
-        )
-    batch = _inputs(model, x, owner)
-    seed, _ = _score_seed(target_class, owner)
-    activations, grad, _ = _gradient(model, batch, top, seed, index)
+    activations, grad, _ = _class_gradient_at(
+        model, x, find_layer(model, layer), target_class, owner
+    )
     return activations, grad
 
 
@@ -496,12 +490,7 @@ def grad_cam(
             f"{owner}: Grad-CAM needs a layer with feature maps (K, h, w) on image inputs; "
             f"{chosen.name} outputs {chosen.output_shape}"
         )
-    top = _score_layers(model) - 1
-    if index >= top:
-        raise ValueError(f"{owner}: {chosen.name} does not come before the class scores")
-    batch = _inputs(model, x, owner)
-    seed, chosen_classes = _score_seed(target_class, owner)
-    activations, gradients, _ = _gradient(model, batch, top, seed, index)
+    activations, gradients, classes = _class_gradient_at(model, x, index, target_class, owner)
     weights = gradients.mean(axis=(2, 3))
     cam = np.maximum(np.einsum("nk,nkhw->nhw", weights, activations), 0)
     heatmap = upsample_bilinear(cam, (model.input_shape[1], model.input_shape[2]))
@@ -511,7 +500,7 @@ def grad_cam(
         weights=weights,
         activations=activations,
         gradients=gradients,
-        classes=chosen_classes["classes"],
+        classes=classes,
         layer=chosen.name,
     )
 
@@ -687,7 +676,7 @@ def activation_maximization(
             break
         dy, dx = rng.integers(-jitter, jitter + 1, size=2) if jitter else (0, 0)
         shifted = np.roll(x, (int(dy), int(dx)), axis=(-2, -1))
-        _, grad, _ = _gradient(model, shifted, index, seed_grad, -1)
+        _, grad = _gradient(model, shifted, index, seed_grad, -1)
         grad = np.roll(grad, (-int(dy), -int(dx)), axis=(-2, -1))
         x = x + lr * (grad - 2 * l2 * x)  # Python floats keep float32 arrays float32
         if blur and (step + 1) % blur_every == 0:
@@ -894,8 +883,8 @@ def probe_layers(
     """
     owner = "probe_layers"
     model = _model(model, owner)
-    train = _inputs(model, x_train, owner)
-    test = _inputs(model, x_test, owner)
+    train = model._inputs(x_train, owner)
+    test = model._inputs(x_test, owner)
     classes = int(model.output_shape[0]) if model.output_shape else None
     probe_options.setdefault("classes", classes)
     results = []
@@ -934,18 +923,8 @@ def with_dtype(model: Sequential, dtype: Any) -> Sequential:
     dtype('float64')
     """
     model = _model(model, "with_dtype")
-    architecture = model.architecture()
-    layers = []
-    for entry in architecture["layers"]:
-        # JSON has no tuples: pairs such as kernel_size=(3, 2) come back as lists
-        config = {
-            key: tuple(value) if isinstance(value, list) else value
-            for key, value in entry["config"].items()
-        }
-        layers.append(LAYERS[entry["class"]](**config, name=entry["name"]))
-    clone = Sequential(
-        layers, input_shape=architecture["input_shape"], seed=model.seed, dtype=dtype
-    )
+    layers = _rebuilt_layers(model.architecture(), "with_dtype")
+    clone = Sequential(layers, input_shape=model.input_shape, seed=model.seed, dtype=dtype)
     for (_, target), (_, source) in zip(clone.parameters(), model.parameters(), strict=True):
         target[...] = source
     return clone

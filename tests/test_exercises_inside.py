@@ -130,14 +130,13 @@ def test_the_saliency_reference_is_interprets(rng):
 
 
 def test_the_standardize_reference_is_sklearns_scaler():
+    # the reference is interpret.standardize: scikit-learn is the independent oracle
     for case in STANDARDIZE_FEATURES.cases:
         train, test = case.args
         scaler = StandardScaler().fit(train)
         train_z, test_z = case.call(STANDARDIZE_FEATURES.reference)
         np.testing.assert_allclose(train_z, scaler.transform(train), atol=1e-12)
         np.testing.assert_allclose(test_z, scaler.transform(test), atol=1e-12)
-        ours = interpret.standardize(train, test)
-        np.testing.assert_allclose(ours[1], test_z, atol=1e-12)
 
 
 def test_the_ascent_reference_is_one_step_of_activation_maximization(rng):

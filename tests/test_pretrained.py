@@ -15,6 +15,7 @@ from importlib import resources
 import numpy as np
 import pytest
 from notebooks import ROOT
+from test_datasets import official
 from train_mnist_cnn import build_model
 
 from cnnlib import datasets, metrics, pretrained
@@ -47,16 +48,7 @@ def test_it_classifies_the_bundled_training_sample(model):
     assert metrics.accuracy(model.predict(x), y) >= 0.98
 
 
-def _official_test_files_available() -> bool:
-    directory = datasets.data_dir() / "mnist"
-    return all((directory / name).exists() for name in datasets._SPLITS["test"][:2])
-
-
-@pytest.mark.skipif(
-    not _official_test_files_available(),
-    reason="the official MNIST test files are not cached here (CI points CNNLIB_DATA_DIR at "
-    "them; elsewhere cnnlib.datasets.load_mnist('test') downloads them once)",
-)
+@official
 def test_it_reaches_98_percent_on_the_official_test_set(model):
     x, y = datasets.load_mnist("test")
     predicted = model.predict(x).argmax(axis=1)

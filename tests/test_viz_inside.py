@@ -93,6 +93,10 @@ def test_attribution_refuses_mismatched_or_signed_maps():
         viz.attribution_figure(images, {"s": -np.ones((2, 6, 6))})
     with pytest.raises(ValueError, match="2 images but 1 titles"):
         viz.attribution_figure(images, {"s": np.zeros((2, 6, 6))}, titles=["x"])
+    with pytest.raises(ValueError, match=r"\(N, 1, H, W\) or \(N, H, W\) grey images"):
+        viz.attribution_figure(np.zeros((2, 3, 6, 6)), {"s": np.zeros((2, 6, 6))})
+    with pytest.raises(ValueError, match="at least one image"):
+        viz.attribution_figure(np.zeros((0, 6, 6)), {})
 
 
 # -------------------------------------------------------------------------------- probes

@@ -30,9 +30,10 @@ from numpy.typing import NDArray
 from cnnlib import Sequential, datasets, losses, metrics, optim
 from cnnlib.datasets import DatasetUnavailable
 from cnnlib.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D
+from cnnlib.pretrained import MNIST_CNN
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_OUT = ROOT / "cnnlib" / "pretrained" / "mnist_cnn.npz"
+DEFAULT_OUT = ROOT / "cnnlib" / "pretrained" / MNIST_CNN
 EPOCHS = 12
 BATCH_SIZE = 64
 

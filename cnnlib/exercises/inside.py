@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from cnnlib import interpret
 from cnnlib.exercises.core import Case, Exercise, Mistake
 
 __all__ = [
@@ -190,10 +191,9 @@ def check_saliency_from_gradient(fn: Callable[..., Any]) -> bool:
 
 # -------------------------------------------------------------------------- standardise
 def _standardize_features(train: Array, test: Array) -> tuple[Array, Array]:
-    mean = train.mean(axis=0)
-    std = train.std(axis=0)
-    scale = np.where(std > 0, std, 1.0)
-    return (train - mean) / scale, (test - mean) / scale
+    train_z, test_z, _, _ = interpret.standardize(train, test)
+    assert test_z is not None
+    return train_z, test_z
 
 
 def _own_statistics(train: Array, test: Array) -> tuple[Array, Array]:

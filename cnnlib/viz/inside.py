@@ -10,6 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from cnnlib._validation import check_int
 from cnnlib.viz.figure import Figure, new_figure
+from cnnlib.viz.training import _images
 
 __all__ = [
     "attribution_figure",
@@ -184,11 +185,9 @@ def attribution_figure(
         If a map's shape does not match the images, or a map has negative values.
     """
     owner = "attribution_figure"
-    batch = np.asarray(images, dtype=np.float64)
-    if batch.ndim == 4 and batch.shape[1] == 1:
-        batch = batch[:, 0]
-    if batch.ndim != 3 or len(batch) == 0:
-        raise ValueError(f"{owner}: images must be (N, 1, H, W) or (N, H, W), got {batch.shape}")
+    batch = _images(images, owner)
+    if len(batch) == 0:
+        raise ValueError(f"{owner}: give at least one image")
     rows = {name: np.asarray(value, dtype=np.float64) for name, value in maps.items()}
     for name, value in rows.items():
         if value.shape != batch.shape:
