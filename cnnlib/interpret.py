@@ -43,7 +43,7 @@ from numpy.typing import ArrayLike, NDArray
 from cnnlib._validation import check_int
 from cnnlib.layers import Conv2D, Dense, Dropout, Flatten, Layer, Sigmoid, Softmax
 from cnnlib.losses import CrossEntropy
-from cnnlib.model import Sequential, _rebuilt_layers
+from cnnlib.model import Sequential
 from cnnlib.optim import Adam
 
 __all__ = [
@@ -922,12 +922,7 @@ def with_dtype(model: Sequential, dtype: Any) -> Sequential:
     >>> with_dtype(model, np.float64).parameters()[0][1].dtype
     dtype('float64')
     """
-    model = _model(model, "with_dtype")
-    layers = _rebuilt_layers(model.architecture(), "with_dtype")
-    clone = Sequential(layers, input_shape=model.input_shape, seed=model.seed, dtype=dtype)
-    for (_, target), (_, source) in zip(clone.parameters(), model.parameters(), strict=True):
-        target[...] = source
-    return clone
+    return _model(model, "with_dtype").copy(dtype)
 
 
 # -------------------------------------------------------------------------- sanity checks

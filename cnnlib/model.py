@@ -571,26 +571,39 @@ class Sequential:
             If a layer cannot take the new shape, or if one of its parameters would need a
             different shape (the message names the layer and both shapes).
         """
-        self._require_built("with_input_shape")
-        architecture = self.architecture()
-        layers = _rebuilt_layers(architecture, "with_input_shape")
-        model = Sequential(layers, seed=self.seed, dtype=self.dtype)
+        return self._copy(tuple(int(n) for n in input_shape), self.dtype, "with_input_shape")
+
+    def copy(self, dtype: DTypeLike | None = None) -> Sequential:
+        """The same network with copies of its weights, optionally in another dtype.
+
+        ``model.copy(np.float64)`` is the model to gradient-check; this model is left as it
+        is. The copy is not compiled.
+        """
+        return self._copy(None, self.dtype if dtype is None else np.dtype(dtype), "copy")
+
+    def _copy(
+        self, input_shape: tuple[int, ...] | None, dtype: np.dtype[Any], owner: str
+    ) -> Sequential:
+        """Rebuild the layers from :meth:`architecture` and copy every weight across."""
+        self._require_built(owner)
+        assert self.input_shape is not None
+        shape = self.input_shape if input_shape is None else input_shape
+        model = Sequential(_rebuilt_layers(self.architecture(), owner), seed=self.seed, dtype=dtype)
         try:
-            model.build(input_shape)
+            model.build(shape)
         except ValueError as error:
             raise ValueError(
-                f"with_input_shape{tuple(input_shape)}: the layers cannot take this shape: {error}"
+                f"{owner}{shape}: the layers cannot take this shape: {error}"
             ) from error
         for index, (old, new) in enumerate(zip(self.layers, model.layers, strict=True)):
             for name, value in old.params.items():
                 target = new.params[name]
                 if target.shape != value.shape:
                     raise ValueError(
-                        f"with_input_shape{tuple(input_shape)}: {old.name}.{name} (layer "
-                        f"{index}) has shape {value.shape}, but inputs of shape "
-                        f"{tuple(input_shape)} need {target.shape}: a Flatten + Dense head "
-                        "fixes the input size (use GlobalAvgPool2D, or turn the dense "
-                        "layers into convolutions)"
+                        f"{owner}{shape}: {old.name}.{name} (layer {index}) has shape "
+                        f"{value.shape}, but inputs of shape {shape} need {target.shape}: a "
+                        "Flatten + Dense head fixes the input size (use GlobalAvgPool2D, or "
+                        "turn the dense layers into convolutions)"
                     )
                 target[...] = value
         return model

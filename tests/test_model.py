@@ -218,6 +218,18 @@ def test_with_input_shape_copies_the_weights_and_leaves_the_model_alone():
     assert small.input_shape == (2, 10, 10)
 
 
+def test_a_float64_copy_predicts_what_the_model_does():
+    model = _gap_model()
+    double = model.copy(np.float64)
+    assert double.dtype == np.float64
+    assert all(value.dtype == np.float64 for _, value in double.parameters())
+    assert model.copy().dtype == np.float32
+    x = np.random.default_rng(1).normal(size=(4, 2, 10, 10))
+    np.testing.assert_allclose(double.predict(x), model.predict(x), rtol=1e-5, atol=1e-6)
+    with pytest.raises(RuntimeError, match="copy"):
+        cl.Sequential([Conv2D(2, 3)]).copy()
+
+
 def test_with_input_shape_names_the_dense_layer_that_fixes_the_size():
     model = cl.Sequential([Conv2D(4, 3), Flatten(), Dense(3, name="head")], input_shape=(1, 8, 8))
     with pytest.raises(
