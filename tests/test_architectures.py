@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from oracles import torch_or_skip
 from test_geometry import torch_receptive_rows
 
 from cnnlib import Sequential, architectures
@@ -31,12 +32,6 @@ PUBLISHED = {
     "alexnet_grouped": 60_965_224,
     "vgg16": 138_357_544,
 }
-
-
-def _torch():
-    return pytest.importorskip(
-        "torch", reason="PyTorch is the oracle; CI installs it with pip install torch==2.13.0"
-    )
 
 
 # ------------------------------------------------------------- the same networks in torch
@@ -171,7 +166,7 @@ def vgg():
     ids=["lenet5-32", "lenet5-28", "cifar", "alexnet", "alexnet-grouped"],
 )
 def test_parameter_counts_match_the_published_ones_and_torch(build, published, twin):
-    torch = _torch()
+    torch = torch_or_skip()
     model = build()
     with torch.device("meta"):  # shapes only: no memory for the weights
         net = twin(torch.nn)
@@ -181,7 +176,7 @@ def test_parameter_counts_match_the_published_ones_and_torch(build, published, t
 
 
 def test_vgg16_has_the_published_count_and_torchs_layer_shapes(vgg, capsys):
-    torch = _torch()
+    torch = torch_or_skip()
     with torch.device("meta"):
         net = torch_vgg16(torch.nn)
         x = torch.empty(1, 3, 224, 224)
@@ -231,7 +226,7 @@ def test_vgg16_forward_gives_1000_scores_for_one_image(vgg):
     ids=["lenet5-32", "lenet5-28", "cifar", "alexnet", "alexnet-grouped"],
 )
 def test_forward_pass_matches_torch(build, twin, shape, rng):
-    torch = _torch()
+    torch = torch_or_skip()
     model = build()
     _give_biases(model, rng)
     net = _load_into_torch(torch, model, twin(torch.nn))
@@ -405,8 +400,8 @@ def test_receptive_fields_of_the_classic_nets_are_the_published_ones(vgg):
     assert [name for name, _ in lenet] == ["conv2d_1", "maxpool2d_1", "conv2d_2", "maxpool2d_2"]
 
 
-def test_receptive_fields_of_a_model_with_padding_match_torch():
-    torch = _torch()
+def test_receptive_fields_of_a_model_with_padding_matchtorch_or_skip():
+    torch = torch_or_skip()
     model = Sequential(
         [
             Conv2D(2, 5, padding="same"),

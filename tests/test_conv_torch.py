@@ -12,14 +12,12 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
+from oracles import torch_or_skip
 
 from cnnlib import conv
 from cnnlib.geometry import resolve_padding2d
 
-torch = pytest.importorskip(
-    "torch",
-    reason="PyTorch is the oracle for these tests; CI installs it with pip install torch==2.13.0",
-)
+torch = torch_or_skip()
 F = torch.nn.functional
 
 #: worst relative error seen, per (dtype, quantity), reported by conftest.py

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from exercise_contract import ExerciseContract
+from oracles import torch_or_skip
 
 from cnnlib import exercises
 from cnnlib.exercises import ExerciseError
@@ -89,14 +90,8 @@ class TestChapter7Checkers(ExerciseContract):
 
 
 # ----------------------------------------------------------------- references vs oracles
-def _torch():
-    return pytest.importorskip(
-        "torch", reason="PyTorch is the oracle; CI installs it with pip install torch==2.13.0"
-    )
-
-
 def test_the_receptive_field_reference_matches_torch_gradients():
-    torch = _torch()
+    torch = torch_or_skip()
     for case in RECEPTIVE_FIELD.cases:
         (layers,) = case.args
         expected = case.call(RECEPTIVE_FIELD.reference)
@@ -108,8 +103,8 @@ def test_the_receptive_field_reference_matches_torch_gradients():
         assert int(np.count_nonzero(x.grad.numpy())) == expected, layers
 
 
-def test_the_parameter_reference_counts_like_torch():
-    torch = _torch()
+def test_the_parameter_reference_counts_liketorch_or_skip():
+    torch = torch_or_skip()
     for case in CONV_STACK_PARAMS.cases:
         kernel_sizes, channels = case.args
         with torch.device("meta"):
@@ -122,7 +117,7 @@ def test_the_parameter_reference_counts_like_torch():
 
 
 def test_the_output_shape_reference_matches_torch_shapes():
-    torch = _torch()
+    torch = torch_or_skip()
     nn = torch.nn
     for case in OUTPUT_SHAPES.cases:
         input_shape, layers = case.args
@@ -144,8 +139,8 @@ def test_the_output_shape_reference_matches_torch_shapes():
         assert case.call(OUTPUT_SHAPES.reference) == tuple(shapes)
 
 
-def test_the_converted_weight_gives_the_dense_scores_in_torch():
-    torch = _torch()
+def test_the_converted_weight_gives_the_dense_scores_intorch_or_skip():
+    torch = torch_or_skip()
     for case in DENSE_TO_CONV_WEIGHT.cases:
         weight, volume = case.args
         kernel = case.call(DENSE_TO_CONV_WEIGHT.reference)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from exercise_contract import ExerciseContract
+from oracles import torch_or_skip
 
 from cnnlib import exercises
 from cnnlib.exercises import ExerciseError
@@ -86,18 +87,12 @@ class TestChapter6Checkers(ExerciseContract):
 
 
 # ----------------------------------------------------------------- references vs PyTorch
-def _torch():
-    return pytest.importorskip(
-        "torch", reason="PyTorch is the oracle; CI installs it with pip install torch==2.13.0"
-    )
-
-
 def _kwargs(case):
     return {"stride": case.kwargs.get("stride", 1), "padding": case.kwargs.get("padding", 0)}
 
 
 def test_the_im2col_reference_is_torch_unfold():
-    torch = _torch()
+    torch = torch_or_skip()
     for case in IM2COL.cases:
         x, k = case.args
         unfolded = torch.nn.functional.unfold(torch.from_numpy(x), k, **_kwargs(case)).numpy()
@@ -106,7 +101,7 @@ def test_the_im2col_reference_is_torch_unfold():
 
 
 def test_the_col2im_reference_is_torch_fold():
-    torch = _torch()
+    torch = torch_or_skip()
     for case in COL2IM.cases:
         cols, (n, _, h, w), k = case.args
         per_image = torch.from_numpy(cols.reshape(cols.shape[0], n, -1).transpose(1, 0, 2).copy())
@@ -115,7 +110,7 @@ def test_the_col2im_reference_is_torch_fold():
 
 
 def test_the_convolution_references_are_torchs_with_autograd():
-    torch = _torch()
+    torch = torch_or_skip()
     for case in CONV2D_IM2COL.cases:
         tensors = [torch.from_numpy(a) for a in case.args]
         expected = torch.nn.functional.conv2d(*tensors, **_kwargs(case)).numpy()

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from oracles import torch_or_skip
 
 from cnnlib import geometry, signal
 
@@ -289,7 +290,7 @@ def torch_receptive_rows(torch, steps, size, unit):
 
 @pytest.mark.parametrize("seed", range(12))
 def test_receptive_fields_match_torch_gradients(seed):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
 
     gen = np.random.default_rng(seed)
     steps = []

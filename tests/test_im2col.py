@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from oracles import torch_or_skip
 
 from cnnlib import conv
 from cnnlib.im2col import col2im, column_memory, im2col, im2col_strided, window_view
@@ -145,7 +146,7 @@ def test_the_strided_columns_follow_the_definition(
 
 
 def test_the_strided_columns_match_torch_unfold(rng):
-    torch = pytest.importorskip("torch")
+    torch = torch_or_skip()
     x = rng.standard_normal((3, 4, 9, 8))
     for kernel, stride, padding, dilation in (((3, 2), 2, 1, 1), (3, 1, 2, 2), (1, 3, 0, 1)):
         unfolded = torch.nn.functional.unfold(

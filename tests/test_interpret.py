@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from oracles import torch_or_skip
 from scipy import ndimage
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
@@ -17,9 +18,7 @@ from cnnlib.pretrained import load_mnist_cnn
 
 def _torch():
     """PyTorch, the oracle of the gradient tests (CI installs it); skip where it is missing."""
-    torch = pytest.importorskip(
-        "torch", reason="PyTorch is the oracle; CI installs it with pip install torch==2.13.0"
-    )
+    torch = torch_or_skip()
     torch.set_num_threads(1)
     return torch
 

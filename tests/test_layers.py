@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from oracles import torch_or_skip
 
 from cnnlib import gradcheck, init, layers
 from cnnlib.layers import (
@@ -224,7 +225,7 @@ def test_sigmoid_and_softmax_do_not_overflow():
 
 
 def test_layers_match_pytorch_modules(rng):
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle; CI installs it")
+    torch = torch_or_skip()
     x = rng.normal(size=IMAGES)
     pairs = [
         (ReLU(), torch.nn.ReLU()),

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from oracles import torch_or_skip
 
 from cnnlib import gradcheck
 from cnnlib.losses import MSE, BinaryCrossEntropy, CrossEntropy, MeanSquaredError, log_softmax
 
 
-def _torch():
-    return pytest.importorskip(
-        "torch", reason="PyTorch is the oracle; CI installs it with pip install torch==2.13.0"
-    )
-
-
 def _loss_and_grad_torch(fn, prediction, target):
-    t = _torch()
+    t = torch_or_skip()
     p = t.tensor(prediction, requires_grad=True)
     loss = fn(p, t.tensor(target))
     loss.backward()
@@ -65,7 +60,7 @@ def test_gradient_matches_central_differences(name, rng):
 
 
 def test_losses_match_pytorch(rng):
-    t = _torch()
+    t = torch_or_skip()
     f = t.nn.functional
     y, target = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
     _check(MSE(), f.mse_loss, y, target)

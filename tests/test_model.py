@@ -9,6 +9,7 @@ import signal
 
 import numpy as np
 import pytest
+from oracles import torch_or_skip
 
 import cnnlib as cl
 from cnnlib import datasets
@@ -26,12 +27,6 @@ from cnnlib.layers import (
 from cnnlib.losses import BinaryCrossEntropy, CrossEntropy, MeanSquaredError
 from cnnlib.model import TrainingDiverged
 from cnnlib.optim import SGD, Adam
-
-
-def _torch():
-    return pytest.importorskip(
-        "torch", reason="PyTorch is the oracle; CI installs it with pip install torch==2.13.0"
-    )
 
 
 # ------------------------------------------------------------- PyTorch parity
@@ -97,7 +92,7 @@ TOLERANCE = {np.float64: 1e-10, np.float32: 5e-4}
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_a_tiny_cnn_takes_the_same_steps_as_pytorch(name, dtype):
-    torch = _torch()
+    torch = torch_or_skip()
     make_ours, make_theirs = OPTIMIZERS[name]
     model = _tiny_cnn(dtype)
     net = _same_in_torch(torch, model, dtype)
@@ -123,7 +118,7 @@ def test_a_tiny_cnn_takes_the_same_steps_as_pytorch(name, dtype):
 
 
 def test_a_binary_classifier_takes_the_same_steps_as_pytorch():
-    torch = _torch()
+    torch = torch_or_skip()
     model = cl.Sequential([Dense(6), ReLU(), Dense(1)], input_shape=(4,), seed=1, dtype="float64")
     net = torch.nn.Sequential(
         torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 1)
@@ -189,7 +184,7 @@ def _gap_model():
 
 
 def test_with_input_shape_runs_a_global_pooling_model_on_larger_images():
-    torch = _torch()
+    torch = torch_or_skip()
     small = _gap_model()
     large = small.with_input_shape((2, 17, 23))
     assert large.input_shape == (2, 17, 23)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from oracles import torch_or_skip
 
 from cnnlib.optim import SGD, Adam
 
@@ -30,7 +31,7 @@ def _torch_optimizer(torch, cls, config, params):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name", list(CONFIGS))
 def test_steps_match_torch_optim(name, dtype, rng):
-    torch = pytest.importorskip("torch", reason="PyTorch is the oracle; CI installs it")
+    torch = torch_or_skip()
     cls, config = CONFIGS[name]
     shapes = [(3, 4), (4,), (2, 1, 3, 3)]
     ours = [rng.normal(size=s).astype(dtype) for s in shapes]

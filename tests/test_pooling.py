@@ -6,13 +6,11 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from oracles import torch_or_skip
 
 from cnnlib import gradcheck, pooling
 
-torch = pytest.importorskip(
-    "torch",
-    reason="PyTorch is the oracle for these tests; CI installs it with pip install torch==2.13.0",
-)
+torch = torch_or_skip()
 F = torch.nn.functional
 
 
