@@ -27,6 +27,9 @@ PALETTE = {
     "output": "#f3d9a4",
     "excluded": "#f2b8b5",
     "tap": "#1f5fa8",
+    # two series that must stay apart for colour-blind readers (Okabe–Ito blue, vermillion)
+    "series": "#0072b2",
+    "contrast": "#d55e00",
 }
 
 

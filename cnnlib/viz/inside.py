@@ -9,7 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from cnnlib._validation import check_int
-from cnnlib.viz.figure import Figure, new_figure
+from cnnlib.viz.figure import PALETTE, Figure, new_figure
 from cnnlib.viz.training import _images
 
 __all__ = [
@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 #: Bars of the probe figure (Okabe–Ito blue) and the chance line (vermillion).
-BAR_COLOUR, CHANCE_COLOUR = "#0072b2", "#d55e00"
+BAR_COLOUR, CHANCE_COLOUR = PALETTE["series"], PALETTE["contrast"]
 
 
 def filters_figure(

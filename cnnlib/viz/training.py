@@ -11,12 +11,12 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from numpy.typing import ArrayLike, NDArray
 
 from cnnlib._validation import check_int
-from cnnlib.viz.figure import Figure, new_figure
+from cnnlib.viz.figure import PALETTE, Figure, new_figure
 
 __all__ = ["confusion_matrix_figure", "image_grid", "mistakes_figure", "training_curves"]
 
 #: Train and validation colours (Okabe–Ito blue and vermillion).
-TRAIN_COLOUR, VALIDATION_COLOUR = "#0072b2", "#d55e00"
+TRAIN_COLOUR, VALIDATION_COLOUR = PALETTE["series"], PALETTE["contrast"]
 
 
 # ---------------------------------------------------------------------------- images
