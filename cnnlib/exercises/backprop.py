@@ -19,7 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cnnlib import conv, geometry, gradcheck, signal
-from cnnlib.exercises.core import Case, Exercise, Mistake
+from cnnlib.exercises.core import Case, Exercise, Mistake, random_grid
 
 __all__ = [
     "check_conv2d",
@@ -29,11 +29,6 @@ __all__ = [
 ]
 
 Array = NDArray[Any]
-
-
-def _grid(*shape: int, seed: int) -> NDArray[np.float64]:
-    """Values in [−2, 2] with two decimals: readable in a message, exact enough to compare."""
-    return np.round(np.random.default_rng(seed).uniform(-2, 2, size=shape), 2)
 
 
 # The chapter's worked example: a 3×3 input, a 2×2 kernel, stride 1, a 2×2 output gradient.
@@ -95,9 +90,9 @@ def _conv_case(
     padding: int = 0,
     note: str,
 ) -> Case:
-    x = _grid(*x_shape, seed=seed)
-    w = _grid(*w_shape, seed=seed + 1)
-    b = _grid(w_shape[0], seed=seed + 2) if bias else None
+    x = random_grid(*x_shape, seed=seed)
+    w = random_grid(*w_shape, seed=seed + 1)
+    b = random_grid(w_shape[0], seed=seed + 2) if bias else None
     kwargs: dict[str, Any] = {"b": b}
     if stride != 1:
         kwargs["stride"] = stride
@@ -244,7 +239,7 @@ def _kernel_case(
 ) -> Case:
     out_h = geometry.conv_output_size(x.shape[0], kernel_shape[0], stride)
     out_w = geometry.conv_output_size(x.shape[1], kernel_shape[1], stride)
-    dy = _grid(out_h, out_w, seed=seed)
+    dy = random_grid(out_h, out_w, seed=seed)
     kwargs = {"stride": stride} if stride != 1 else {}
     return Case((x, dy, kernel_shape), kwargs, note=note)
 
@@ -254,26 +249,28 @@ KERNEL_GRADIENT = Exercise(
     reference=_kernel_gradient,
     cases=(
         Case((_X3, _DY2, (2, 2)), note="the chapter's worked example: dK = X ⋆ dY"),
-        _kernel_case(_grid(5, 6, seed=21), (2, 3), 22, note="a non-square 2×3 kernel"),
+        _kernel_case(random_grid(5, 6, seed=21), (2, 3), 22, note="a non-square 2×3 kernel"),
         _kernel_case(
-            _grid(5, 5, seed=23), (3, 3), 24, stride=2, note="stride 2, no pixel excluded"
+            random_grid(5, 5, seed=23), (3, 3), 24, stride=2, note="stride 2, no pixel excluded"
         ),
         _kernel_case(
-            _grid(10, 10, seed=25),
+            random_grid(10, 10, seed=25),
             (3, 3),
             26,
             stride=2,
             note="stride 2 on 10×10: the last row and column are excluded",
         ),
         _kernel_case(
-            _grid(7, 8, seed=27),
+            random_grid(7, 8, seed=27),
             (2, 2),
             28,
             stride=3,
             note="stride 3 (two zeros between gradient entries), 2 rows excluded",
         ),
-        _kernel_case(_grid(5, 4, seed=29), (1, 1), 30, stride=2, note="a 1×1 kernel with stride 2"),
-        _kernel_case(_grid(3, 4, seed=31), (3, 4), 32, note="kernel as large as the input"),
+        _kernel_case(
+            random_grid(5, 4, seed=29), (1, 1), 30, stride=2, note="a 1×1 kernel with stride 2"
+        ),
+        _kernel_case(random_grid(3, 4, seed=31), (3, 4), 32, note="kernel as large as the input"),
     ),
     mistakes=(
         Mistake(
@@ -365,7 +362,7 @@ def _input_case(
     out_h = geometry.conv_output_size(input_shape[0], kernel.shape[0], stride)
     out_w = geometry.conv_output_size(input_shape[1], kernel.shape[1], stride)
     kwargs = {"stride": stride} if stride != 1 else {}
-    return Case((_grid(out_h, out_w, seed=seed), kernel, input_shape), kwargs, note=note)
+    return Case((random_grid(out_h, out_w, seed=seed), kernel, input_shape), kwargs, note=note)
 
 
 STRIDED_INPUT_GRADIENT = Exercise(
@@ -376,24 +373,26 @@ STRIDED_INPUT_GRADIENT = Exercise(
             (_DY2, _K2, (3, 3)),
             note="the chapter's worked example: dX = dY full-convolved with K",
         ),
-        _input_case((4, 6), _grid(2, 3, seed=41), 42, note="a non-square 2×3 kernel"),
-        _input_case((5, 5), _grid(3, 3, seed=43), 44, stride=2, note="stride 2, nothing excluded"),
+        _input_case((4, 6), random_grid(2, 3, seed=41), 42, note="a non-square 2×3 kernel"),
+        _input_case(
+            (5, 5), random_grid(3, 3, seed=43), 44, stride=2, note="stride 2, nothing excluded"
+        ),
         _input_case(
             (10, 10),
-            _grid(3, 3, seed=45),
+            random_grid(3, 3, seed=45),
             46,
             stride=2,
             note="stride 2 on 10×10: the last row and column get no gradient",
         ),
         _input_case(
             (7, 8),
-            _grid(2, 2, seed=47),
+            random_grid(2, 2, seed=47),
             48,
             stride=3,
             note="stride 3 (two zeros between gradient entries), 2 rows excluded",
         ),
         _input_case((5, 4), np.array([[1.5]]), 49, stride=2, note="a 1×1 kernel with stride 2"),
-        _input_case((3, 4), _grid(3, 4, seed=50), 51, note="kernel as large as the input"),
+        _input_case((3, 4), random_grid(3, 4, seed=50), 51, note="kernel as large as the input"),
     ),
     mistakes=(
         Mistake(
@@ -503,9 +502,9 @@ def _all_at_once(f: _Loss, x: NDArray[np.float64], eps: float = 1e-6) -> Array:
 
 
 _WEIGHTS = np.array([1.0, -2.0, 3.0])
-_IMAGE = _grid(4, 4, seed=61)
+_IMAGE = random_grid(4, 4, seed=61)
 _KERNEL = np.array([[1.0, -1.0], [0.5, 2.0]])
-_UPSTREAM = _grid(3, 3, seed=62)
+_UPSTREAM = random_grid(3, 3, seed=62)
 
 NUMERICAL_GRADIENT = Exercise(
     name="numerical_gradient",

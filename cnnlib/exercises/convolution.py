@@ -15,7 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cnnlib import geometry, signal
-from cnnlib.exercises.core import Case, Exercise, Mistake
+from cnnlib.exercises.core import Case, Exercise, Mistake, random_grid
 
 __all__ = [
     "check_conv_output_size",
@@ -107,10 +107,6 @@ def _unstrided_positions(
     return full[:rows, :cols]
 
 
-def _float_grid(rows: int, cols: int, seed: int) -> NDArray[np.float64]:
-    return np.round(np.random.default_rng(seed).uniform(-2, 2, size=(rows, cols)), 2)
-
-
 _X4 = np.array([[1, 2, 3, 0], [0, 1, 2, 3], [3, 0, 1, 2], [2, 3, 0, 1]], dtype=float)
 _K2 = np.array([[1, 0], [-1, 1]], dtype=float)
 _PATCH = np.array([[1, 2, 0], [0, 1, 1], [5, 0, 1]], dtype=float)
@@ -122,15 +118,23 @@ CORRELATE = Exercise(
     cases=(
         Case((_X4, _K2), note="the 4×4 sliding-window example (the first row is 2, 3, 4)"),
         Case((_PATCH, _EDGE), note="one 3×3 window: the edge filter gives 4"),
-        Case((_float_grid(5, 6, 1), _float_grid(2, 3, 2)), note="non-square image and kernel"),
-        Case((_float_grid(5, 5, 3), _float_grid(3, 3, 4)), {"stride": 2}, note="stride 2"),
         Case(
-            (_float_grid(10, 10, 5), _float_grid(3, 3, 6)),
+            (random_grid(5, 6, seed=1), random_grid(2, 3, seed=2)),
+            note="non-square image and kernel",
+        ),
+        Case(
+            (random_grid(5, 5, seed=3), random_grid(3, 3, seed=4)), {"stride": 2}, note="stride 2"
+        ),
+        Case(
+            (random_grid(10, 10, seed=5), random_grid(3, 3, seed=6)),
             {"stride": 2},
             note="stride 2 on 10×10: the last row and column are excluded",
         ),
-        Case((_float_grid(4, 7, 7), _float_grid(1, 1, 8)), note="a 1×1 kernel"),
-        Case((_float_grid(3, 4, 9), _float_grid(3, 4, 10)), note="kernel as large as the image"),
+        Case((random_grid(4, 7, seed=7), random_grid(1, 1, seed=8)), note="a 1×1 kernel"),
+        Case(
+            (random_grid(3, 4, seed=9), random_grid(3, 4, seed=10)),
+            note="kernel as large as the image",
+        ),
     ),
     mistakes=(
         Mistake(
@@ -235,9 +239,9 @@ DILATE = Exercise(
     reference=_dilate,
     cases=(
         Case((np.array([[1.0, 2.0], [3.0, 4.0]]), 2), note="2×2 kernel, dilation 2 → 3×3"),
-        Case((_float_grid(3, 3, 11), 1), note="dilation 1 leaves the kernel unchanged"),
-        Case((_float_grid(3, 3, 12), 3), note="3×3 kernel, dilation 3 → 7×7"),
-        Case((_float_grid(1, 3, 13), 2), note="a 1×3 kernel (non-square)"),
+        Case((random_grid(3, 3, seed=11), 1), note="dilation 1 leaves the kernel unchanged"),
+        Case((random_grid(3, 3, seed=12), 3), note="3×3 kernel, dilation 3 → 7×7"),
+        Case((random_grid(1, 3, seed=13), 2), note="a 1×3 kernel (non-square)"),
         Case((np.array([[5.0]]), 4), note="a 1×1 kernel has no gaps to fill"),
     ),
     mistakes=(

@@ -25,6 +25,14 @@ import numpy as np
 __all__ = ["Case", "Exercise", "ExerciseError", "Mistake", "compare", "describe_value"]
 
 
+def random_grid(*shape: int, seed: int, scale: float = 2.0) -> np.ndarray[Any, Any]:
+    """The checkers' test inputs: values in ``[−scale, scale]`` with two decimals.
+
+    Readable in a message, exact enough to compare, and (almost surely) without ties.
+    """
+    return np.round(np.random.default_rng(seed).uniform(-scale, scale, size=shape), 2)
+
+
 class ExerciseError(AssertionError):
     """A learner's function gave a wrong answer; the message says precisely what is wrong."""
 

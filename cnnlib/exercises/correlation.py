@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cnnlib import signal
-from cnnlib.exercises.core import Case, Exercise, Mistake
+from cnnlib.exercises.core import Case, Exercise, Mistake, random_grid
 
 __all__ = [
     "check_compose_kernels",
@@ -24,10 +24,6 @@ __all__ = [
     "check_input_gradient",
     "check_rot180",
 ]
-
-
-def _float_grid(rows: int, cols: int, seed: int) -> NDArray[np.float64]:
-    return np.round(np.random.default_rng(seed).uniform(-2, 2, size=(rows, cols)), 2)
 
 
 def _counting(rows: int, cols: int) -> NDArray[np.float64]:
@@ -66,7 +62,7 @@ ROT180 = Exercise(
         Case((_counting(1, 4),), note="a single row"),
         Case((_counting(4, 1),), note="a single column"),
         Case((np.array([[7.0]]),), note="a 1×1 kernel is its own rotation"),
-        Case((_float_grid(4, 4, 21),), note="an even-sized 4×4 kernel"),
+        Case((random_grid(4, 4, seed=21),), note="an even-sized 4×4 kernel"),
     ),
     mistakes=(
         Mistake(
@@ -137,10 +133,18 @@ CONVOLVE = Exercise(
             (_impulse(5), _K9),
             note="an impulse: the convolution stamps the kernel upright around the 1",
         ),
-        Case((_float_grid(5, 6, 31), _float_grid(2, 3, 32)), note="a non-square 2×3 kernel"),
-        Case((_float_grid(6, 6, 33), _float_grid(4, 4, 34)), note="an even-sized 4×4 kernel"),
-        Case((_float_grid(4, 7, 35), np.array([[-1.5]])), note="a 1×1 kernel"),
-        Case((_float_grid(3, 4, 36), _float_grid(3, 4, 37)), note="kernel as large as the image"),
+        Case(
+            (random_grid(5, 6, seed=31), random_grid(2, 3, seed=32)), note="a non-square 2×3 kernel"
+        ),
+        Case(
+            (random_grid(6, 6, seed=33), random_grid(4, 4, seed=34)),
+            note="an even-sized 4×4 kernel",
+        ),
+        Case((random_grid(4, 7, seed=35), np.array([[-1.5]])), note="a 1×1 kernel"),
+        Case(
+            (random_grid(3, 4, seed=36), random_grid(3, 4, seed=37)),
+            note="kernel as large as the image",
+        ),
     ),
     mistakes=(
         Mistake(
@@ -200,9 +204,11 @@ COMPOSE = Exercise(
             note="a 1×3 smoothing then a 3×1 difference: the Sobel kernel",
         ),
         Case((_K2, _counting(3, 3)), note="an even 2×2 kernel then a 3×3 one"),
-        Case((_float_grid(2, 3, 41), _float_grid(3, 2, 42)), note="non-square kernels"),
-        Case((np.array([[2.5]]), _float_grid(3, 3, 43)), note="a 1×1 kernel only rescales"),
-        Case((_float_grid(3, 3, 44), _float_grid(2, 2, 45)), note="a 3×3 then a 2×2 kernel"),
+        Case((random_grid(2, 3, seed=41), random_grid(3, 2, seed=42)), note="non-square kernels"),
+        Case((np.array([[2.5]]), random_grid(3, 3, seed=43)), note="a 1×1 kernel only rescales"),
+        Case(
+            (random_grid(3, 3, seed=44), random_grid(2, 2, seed=45)), note="a 3×3 then a 2×2 kernel"
+        ),
     ),
     mistakes=(
         Mistake(
@@ -270,14 +276,19 @@ INPUT_GRADIENT = Exercise(
     cases=(
         Case((_GRAD_Y, _K2), note="the chapter's example: Y = X ⋆ K with the 4×4 X, 2×2 K"),
         Case(
-            (_float_grid(4, 5, 51), _counting(3, 3)),
+            (random_grid(4, 5, seed=51), _counting(3, 3)),
             note="a 3×3 kernel: the gradient is padded by 2 on every side",
         ),
-        Case((_float_grid(3, 4, 52), _float_grid(2, 3, 53)), note="a non-square 2×3 kernel"),
-        Case((_float_grid(3, 3, 54), _float_grid(4, 4, 55)), note="an even-sized 4×4 kernel"),
-        Case((_float_grid(4, 4, 56), np.array([[0.5]])), note="a 1×1 kernel: dX = 0.5·dY"),
         Case(
-            (np.array([[2.0]]), _float_grid(3, 3, 57)),
+            (random_grid(3, 4, seed=52), random_grid(2, 3, seed=53)), note="a non-square 2×3 kernel"
+        ),
+        Case(
+            (random_grid(3, 3, seed=54), random_grid(4, 4, seed=55)),
+            note="an even-sized 4×4 kernel",
+        ),
+        Case((random_grid(4, 4, seed=56), np.array([[0.5]])), note="a 1×1 kernel: dX = 0.5·dY"),
+        Case(
+            (np.array([[2.0]]), random_grid(3, 3, seed=57)),
             note="a single output (kernel as large as the input): dX = dY·K",
         ),
     ),

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 
 from cnnlib import conv
 from cnnlib import im2col as columns
-from cnnlib.exercises.core import Case, Exercise, Mistake
+from cnnlib.exercises.core import Case, Exercise, Mistake, random_grid
 from cnnlib.geometry import conv_output_size
 
 __all__ = [
@@ -33,11 +33,6 @@ __all__ = [
 ]
 
 Array = NDArray[Any]
-
-
-def _grid(*shape: int, seed: int) -> NDArray[np.float64]:
-    """Values in [−2, 2] with two decimals: readable in a message, exact enough to compare."""
-    return np.round(np.random.default_rng(seed).uniform(-2, 2, size=shape), 2)
 
 
 def _numbered(*shape: int) -> NDArray[np.float64]:
@@ -93,16 +88,16 @@ IM2COL = Exercise(
             note="padding 1: a 3×3 kernel on a 3×3 image gives 9 columns, zeros included",
         ),
         Case(
-            (_grid(2, 2, 4, 5, seed=1), 2),
+            (random_grid(2, 2, 4, 5, seed=1), 2),
             {"stride": 2},
             note="a batch of 2 non-square images: columns (n, i, j), image 0's first",
         ),
         Case(
-            (_grid(2, 3, 5, 5, seed=2), 3),
+            (random_grid(2, 3, 5, 5, seed=2), 3),
             {"stride": 2, "padding": 1},
             note="3 channels, 3×3 kernel, stride 2 and padding 1",
         ),
-        Case((_grid(2, 3, 2, 2, seed=3), 1), note="a 1×1 kernel: one column per pixel"),
+        Case((random_grid(2, 3, 2, 2, seed=3), 1), note="a 1×1 kernel: one column per pixel"),
     ),
     mistakes=(
         Mistake(
@@ -217,7 +212,7 @@ def _col2im_case(
     out_h, out_w = _out_size(h, w, k, stride, padding)
     size = (c * k * k, n * out_h * out_w)
     kwargs = {"stride": stride, "padding": padding}
-    return Case((_grid(*size, seed=seed), shape, k), kwargs, note=note)
+    return Case((random_grid(*size, seed=seed), shape, k), kwargs, note=note)
 
 
 COL2IM = Exercise(
@@ -233,16 +228,16 @@ COL2IM = Exercise(
             note="im2col of the numbered image: each pixel comes back times its count",
         ),
         Case(
-            (_grid(8, 4, seed=4), (1, 2, 3, 3), 2),
+            (random_grid(8, 4, seed=4), (1, 2, 3, 3), 2),
             note="two channels: rows (c, m, l), channel 0's taps first",
         ),
         Case(
-            (_grid(4, 4, seed=5), (1, 1, 4, 4), 2),
+            (random_grid(4, 4, seed=5), (1, 1, 4, 4), 2),
             {"stride": 2},
             note="stride 2, disjoint windows: every pixel receives exactly one value",
         ),
         Case(
-            (_grid(9, 4, seed=6), (1, 1, 5, 5), 3),
+            (random_grid(9, 4, seed=6), (1, 1, 5, 5), 3),
             {"stride": 2},
             note="3×3 windows with stride 2 overlap in the middle row and column",
         ),
@@ -348,8 +343,8 @@ def _conv_case(
     bias: bool = False,
     **kwargs: int,
 ) -> Case:
-    x, w = _grid(*x_shape, seed=seed), _grid(*w_shape, seed=seed + 50)
-    args: tuple[Any, ...] = (x, w, _grid(w_shape[0], seed=seed + 99)) if bias else (x, w)
+    x, w = random_grid(*x_shape, seed=seed), random_grid(*w_shape, seed=seed + 50)
+    args: tuple[Any, ...] = (x, w, random_grid(w_shape[0], seed=seed + 99)) if bias else (x, w)
     return Case(args, kwargs, note=note)
 
 
@@ -475,8 +470,8 @@ def _backward_case(
     n, _, h, w = x_shape
     f, _, k, _ = w_shape
     dy_shape = (n, f, *_out_size(h, w, k, stride, padding))
-    x, kernel = _grid(*x_shape, seed=seed), _grid(*w_shape, seed=seed + 50)
-    dy = _grid(*dy_shape, seed=seed + 99)
+    x, kernel = random_grid(*x_shape, seed=seed), random_grid(*w_shape, seed=seed + 50)
+    dy = random_grid(*dy_shape, seed=seed + 99)
     return Case((dy, x, kernel), {"stride": stride, "padding": padding}, note=note)
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from cnnlib.exercises.core import Case, Exercise, Mistake
+from cnnlib.exercises.core import Case, Exercise, Mistake, random_grid
 from cnnlib.layers import Dense, Softmax
 from cnnlib.losses import CrossEntropy
 
@@ -31,12 +31,6 @@ __all__ = [
 ]
 
 Array = NDArray[Any]
-
-
-def _grid(*shape: int, seed: int, scale: float = 2.0) -> NDArray[np.float64]:
-    """Values in [−scale, scale] with two decimals: readable in a message."""
-    values = np.random.default_rng(seed).uniform(-scale, scale, size=shape)
-    return np.round(values, 2)
 
 
 def _quiet(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -70,7 +64,7 @@ SOFTMAX = Exercise(
     reference=_softmax,
     cases=(
         Case((_LOGITS,), note="the chapter's example: logits 2, 1, 0.1"),
-        Case((_grid(4, 5, seed=1),), note="a batch of 4 rows of 5 logits"),
+        Case((random_grid(4, 5, seed=1),), note="a batch of 4 rows of 5 logits"),
         Case((np.zeros((2, 4)),), note="equal logits: every class gets 1/K"),
         Case(
             (np.array([[1000.0, 1001.0, 1002.0], [-5.0, 0.0, 5.0]]),),
@@ -85,7 +79,7 @@ SOFTMAX = Exercise(
             note="rows of very different scale: each row needs its own maximum",
         ),
         Case((np.array([[3.5], [-2.0]]),), note="a single class: the probability is always 1"),
-        Case((_grid(3, 3, seed=2, scale=20.0),), note="a square 3×3 batch with large logits"),
+        Case((random_grid(3, 3, seed=2, scale=20.0),), note="a square 3×3 batch with large logits"),
     ),
     mistakes=(
         Mistake(
@@ -190,7 +184,7 @@ CROSS_ENTROPY = Exercise(
     reference=_cross_entropy,
     cases=(
         Case((_LOGITS, np.array([0])), note="the chapter's example: −log 0.659 = 0.417"),
-        Case((_grid(4, 3, seed=11), np.array([0, 2, 1, 2])), note="a batch of 4 samples"),
+        Case((random_grid(4, 3, seed=11), np.array([0, 2, 1, 2])), note="a batch of 4 samples"),
         Case(
             (np.array([[1000.0, 0.0, -1000.0], [0.0, 1000.0, 0.0]]), np.array([2, 0])),
             note="huge logits: the true classes have probabilities e^−2000 and e^−1000",
@@ -199,9 +193,9 @@ CROSS_ENTROPY = Exercise(
             (np.array([[50.0, 0.0], [0.0, 50.0]]), np.array([0, 1])),
             note="two confident, correct predictions: a loss of about 2e−22",
         ),
-        Case((_grid(1, 5, seed=12), np.array([4])), note="one sample, the last of 5 classes"),
+        Case((random_grid(1, 5, seed=12), np.array([4])), note="one sample, the last of 5 classes"),
         Case(
-            (_grid(6, 2, seed=13, scale=3.0), np.array([1, 0, 0, 1, 1, 0])),
+            (random_grid(6, 2, seed=13, scale=3.0), np.array([1, 0, 0, 1, 1, 0])),
             note="6 samples, 2 classes",
         ),
     ),
@@ -270,9 +264,9 @@ def _dense_backward(dy: Array, x: Array, w: Array) -> tuple[Array, Array, Array]
 
 
 def _dense_case(n: int, features: int, units: int, seed: int, note: str) -> Case:
-    x = _grid(n, features, seed=seed)
-    w = _grid(units, features, seed=seed + 1)
-    dy = _grid(n, units, seed=seed + 2)
+    x = random_grid(n, features, seed=seed)
+    w = random_grid(units, features, seed=seed + 1)
+    dy = random_grid(n, units, seed=seed + 2)
     return Case((dy, x, w), note=note)
 
 
@@ -352,9 +346,9 @@ def _sgd_momentum_step(
 def _momentum_case(
     shape: tuple[int, ...], seed: int, lr: float, momentum: float, note: str, *, first: bool = False
 ) -> Case:
-    param = _grid(*shape, seed=seed)
-    grad = _grid(*shape, seed=seed + 1)
-    velocity = np.zeros(shape) if first else _grid(*shape, seed=seed + 2)
+    param = random_grid(*shape, seed=seed)
+    grad = random_grid(*shape, seed=seed + 1)
+    velocity = np.zeros(shape) if first else random_grid(*shape, seed=seed + 2)
     return Case((param, grad, velocity, lr, momentum), note=note)
 
 

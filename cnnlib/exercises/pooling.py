@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cnnlib import pooling
-from cnnlib.exercises.core import Case, Exercise, Mistake
+from cnnlib.exercises.core import Case, Exercise, Mistake, random_grid
 
 __all__ = [
     "check_avg_pool2d_backward",
@@ -31,11 +31,6 @@ __all__ = [
 ]
 
 Array = NDArray[Any]
-
-
-def _grid(*shape: int, seed: int) -> NDArray[np.float64]:
-    """Distinct values in [−2, 2] with two decimals: readable, and (almost surely) no ties."""
-    return np.round(np.random.default_rng(seed).uniform(-2, 2, size=shape), 2)
 
 
 def _integers(*shape: int, seed: int, high: int = 3) -> NDArray[np.float64]:
@@ -112,30 +107,41 @@ MAX_POOL2D = Exercise(
     cases=(
         _max_case(_X4, 2, note="the chapter's worked example: 2×2 windows, stride 2 by default"),
         _max_case(
-            _grid(1, 1, 6, 6, seed=1), 2, 2, note="the sources' 6×6 map, 2×2 windows, stride 2"
+            random_grid(1, 1, 6, 6, seed=1),
+            2,
+            2,
+            note="the sources' 6×6 map, 2×2 windows, stride 2",
         ),
         _max_case(
-            -np.abs(_grid(1, 1, 4, 4, seed=2)) - 0.5,
+            -np.abs(random_grid(1, 1, 4, 4, seed=2)) - 0.5,
             2,
             note="every value is negative: the maximum is negative too",
         ),
         _max_case(
-            _grid(2, 3, 4, 6, seed=3), 2, note="a batch of 2, 3 channels, a non-square 4×6 map"
+            random_grid(2, 3, 4, 6, seed=3),
+            2,
+            note="a batch of 2, 3 channels, a non-square 4×6 map",
         ),
         _max_case(
-            _grid(1, 2, 5, 5, seed=4),
+            random_grid(1, 2, 5, 5, seed=4),
             2,
             note="5×5 with 2×2 windows: the last row and column are in no window",
         ),
         _max_case(_X5, 3, 2, note="overlapping 3×3 windows with stride 2, as in AlexNet"),
         _max_case(
-            _grid(2, 2, 7, 8, seed=5), 3, 2, note="overlapping windows on a non-square 7×8 map"
+            random_grid(2, 2, 7, 8, seed=5),
+            3,
+            2,
+            note="overlapping windows on a non-square 7×8 map",
         ),
         _max_case(
-            _grid(1, 2, 7, 7, seed=6), 2, 3, note="stride 3 > window 2: some pixels are skipped"
+            random_grid(1, 2, 7, 7, seed=6),
+            2,
+            3,
+            note="stride 3 > window 2: some pixels are skipped",
         ),
         _max_case(
-            _grid(1, 1, 3, 5, seed=7),
+            random_grid(1, 1, 3, 5, seed=7),
             3,
             note="a 3×3 window on a 3×5 map: one output, the last 2 columns unread",
         ),
@@ -252,14 +258,14 @@ def _max_pool2d_backward(dy: Array, x: Array, kernel_size: int, stride: int | No
 
 
 def _backward_case(x: Array, kernel_size: int, stride: int | None, seed: int, *, note: str) -> Case:
-    dy = _grid(*_output_shape(x.shape, kernel_size, stride), seed=seed)
+    dy = random_grid(*_output_shape(x.shape, kernel_size, stride), seed=seed)
     kwargs = {} if stride is None else {"stride": stride}
     return Case((dy, x, kernel_size), kwargs, note=note)
 
 
 def _shared_winners(seed: int) -> Array:
     """A 2×1×7×7 map of distinct values whose 3×3/stride-2 windows share some maxima."""
-    x = _grid(2, 1, 7, 7, seed=seed)
+    x = random_grid(2, 1, 7, 7, seed=seed)
     x[0, 0, 2, 2] = x[0, 0, 4, 4] = 3.0  # each the maximum of the windows around it
     x[1, 0, 2, 4] = 2.5
     return x
@@ -274,7 +280,11 @@ MAX_POOL2D_BACKWARD = Exercise(
             note="the chapter's worked example: each dY goes to its window's maximum",
         ),
         _backward_case(
-            _grid(2, 3, 4, 6, seed=11), 2, None, 12, note="a batch of 2, 3 channels, a 4×6 map"
+            random_grid(2, 3, 4, 6, seed=11),
+            2,
+            None,
+            12,
+            note="a batch of 2, 3 channels, a 4×6 map",
         ),
         Case(
             (np.array([[[[1.0, 2.0]]]]), np.array([[[[5.0, 5, 1, 2], [1, 5, 2, 2]]]]), 2),
@@ -290,14 +300,18 @@ MAX_POOL2D_BACKWARD = Exercise(
             _shared_winners(14), 3, 2, 15, note="overlapping windows, some sharing a maximum"
         ),
         _backward_case(
-            _grid(1, 2, 5, 5, seed=16),
+            random_grid(1, 2, 5, 5, seed=16),
             2,
             None,
             17,
             note="5×5 with 2×2 windows: the last row and column get no gradient",
         ),
         _backward_case(
-            _grid(1, 1, 7, 7, seed=18), 2, 3, 19, note="stride 3 > window 2: skipped pixels get 0"
+            random_grid(1, 1, 7, 7, seed=18),
+            2,
+            3,
+            19,
+            note="stride 3 > window 2: skipped pixels get 0",
         ),
         _backward_case(
             _integers(2, 2, 7, 7, seed=20),
@@ -419,7 +433,7 @@ def _avg_case(
     *,
     note: str,
 ) -> Case:
-    dy = _grid(*_output_shape(input_shape, kernel_size, stride), seed=seed)
+    dy = random_grid(*_output_shape(input_shape, kernel_size, stride), seed=seed)
     kwargs = {} if stride is None else {"stride": stride}
     return Case((dy, input_shape, kernel_size), kwargs, note=note)
 
@@ -522,10 +536,14 @@ CONCAT_POOL2D = Exercise(
     reference=_concat_pool2d,
     cases=(
         _concat_case(_X4, 2, note="the chapter's worked example: 1 channel in, 2 out"),
-        _concat_case(_grid(2, 3, 4, 4, seed=41), 2, note="a batch of 2 with 3 channels: 6 out"),
-        _concat_case(_grid(1, 2, 5, 5, seed=42), 3, 2, note="overlapping 3×3 windows, stride 2"),
         _concat_case(
-            _grid(2, 64, 28, 28, seed=43),
+            random_grid(2, 3, 4, 4, seed=41), 2, note="a batch of 2 with 3 channels: 6 out"
+        ),
+        _concat_case(
+            random_grid(1, 2, 5, 5, seed=42), 3, 2, note="overlapping 3×3 windows, stride 2"
+        ),
+        _concat_case(
+            random_grid(2, 64, 28, 28, seed=43),
             2,
             2,
             note="the sources' example: (N, 64, 28, 28) becomes (N, 128, 14, 14)",
