@@ -49,9 +49,8 @@ PATHS = {
     "heuristic": {},
     "always-wide": {"WIDE_BELOW": 10**9},
     "always-compact": {"WIDE_BELOW": 0, "_FORCE_COMPACT": True},
-    "tapwise-col2im": {"TAPWISE_FROM": 1},
-    "one-product-col2im": {"TAPWISE_FROM": 10**9},
-    "one-image-at-a-time-col2im": {"TAPWISE_FROM": 10**9, "SCATTER_CHUNK_BYTES": 1},
+    "one-product-col2im": {"SCATTER_CHUNK_BYTES": 10**12},
+    "one-image-at-a-time-col2im": {"SCATTER_CHUNK_BYTES": 1},
     "winograd-wherever-it-applies": {"_WINOGRAD_FROM": 1},
 }
 

@@ -26,8 +26,8 @@ the copies cheap (chapter 6 measures the choices):
   :data:`cnnlib.conv.fast.WIDE_BELOW`) the columns cover the phase's whole width instead,
   so that a tap reads one run of ``H_out·W_q`` values. The extra columns wrap into the next
   row: they are zeroed after the copy, dropped from ``Y`` and get a zero gradient.
-* **col2im tap by tap** for layers with many channels: ``W[:, :, m, l]ᵀ·dY`` is formed and
-  added into its window one tap at a time, while it is still in cache.
+* **col2im a few images at a time**: ``Wᵀ·dY`` is formed for a block of images of about
+  :data:`SCATTER_CHUNK_BYTES` and added into its windows while it is still in cache.
 * **Winograd for wide 3×3 layers.** Undilated 3×3 stride-1 layers with many channels use
   :mod:`cnnlib.conv.winograd`, which needs 16 multiplications per 2×2 block of outputs
   instead of 36.
@@ -68,11 +68,11 @@ __all__ = [
 #: 10-pixel-wide outputs (LeNet's second convolution), the compact layout is 10–13 % faster
 #: forward + backward.
 WIDE_BELOW = 0
-#: col2im forms ``Wᵀ·dY`` one kernel tap at a time from this many input channels per group.
-TAPWISE_FROM = 16
-#: Below :data:`TAPWISE_FROM`, col2im forms ``Wᵀ·dY`` for about this many bytes of products
-#: at a time (whole images), so that they are added into ``dx`` while still in cache:
-#: measured at batch 256 on LeNet's 5×5 layers, 12–18 % faster than all at once.
+#: col2im forms ``Wᵀ·dY`` for about this many bytes of products at a time (whole images),
+#: so that they are added into ``dx`` while still in cache: measured at batch 256 on
+#: LeNet's 5×5 layers, 12–18 % faster than all at once. Forming it one kernel tap at a time
+#: instead (a ``C × N·H_out·W_q`` block per tap) was 1–2× slower on every layer measured,
+#: from 16 to 64 channels: its GEMMs are too thin.
 SCATTER_CHUNK_BYTES = 1 << 22
 
 
@@ -187,10 +187,9 @@ def _scatter(
 
     ``dy_wide`` is laid out in the wide layout (one row per phase width, zeros in the extra
     columns), whatever layout the forward pass used: each tap's contribution is then one
-    long run to add. For layers with many channels per group (:data:`TAPWISE_FROM`) the
-    product is formed one kernel tap at a time — ``W[:, :, m, l]ᵀ · dY``, a
-    ``C × N·H_out·W_q`` block added while it is still in cache — instead of materialising
-    all of ``Wᵀ·dY`` first.
+    long run to add. ``Wᵀ·dY`` is formed a few images at a time
+    (:data:`SCATTER_CHUNK_BYTES`), so that each block of products is still in cache when it
+    is added into its windows.
     """
     groups, batch = spec.groups, spec.batch
     per_group, f_per_group = spec.in_channels // groups, spec.filters // groups
@@ -200,28 +199,18 @@ def _scatter(
     shape = (spec.stride[0] * sw, groups, per_group, batch, (height_q + 1) * width_q)
     dphases = zeroed(workspace, "dx", shape, dy_wide.dtype)
     run = spec.out_height * width_q
-    # filters as (tap, group, C/G, F/G): one transposed block per tap
-    by_tap = w.reshape(groups, f_per_group, per_group, kh * kw).transpose(3, 0, 2, 1)
-    tapwise = per_group >= TAPWISE_FROM
     offsets = [(a * sw + b, r * width_q + c) for _, _, a, b, r, c in _tap_offsets(spec)]
-    if tapwise:
-        block = buffer(workspace, "dx.tap", (groups, per_group, batch * run), dy_wide.dtype)
+    # Wᵀ per group with rows (tap, c): the product's rows for one tap are one block
+    stacked = w.reshape(groups, f_per_group, per_group, kh * kw).transpose(0, 3, 2, 1)
+    stacked = stacked.reshape(groups, kh * kw * per_group, f_per_group)
+    per_image = stacked.shape[1] * run * dy_wide.itemsize
+    chunk = max(1, SCATTER_CHUNK_BYTES // per_image)
+    for first in range(0, batch, chunk):
+        last = min(batch, first + chunk)
+        part = _matmul(stacked, dy_wide[:, :, first * run : last * run])
+        blocks = part.reshape(groups, kh * kw, per_group, last - first, run)
         for tap, (phase, start) in enumerate(offsets):
-            np.matmul(by_tap[tap], dy_wide, out=block)
-            values = block.reshape(groups, per_group, batch, run)
-            dphases[phase, :, :, :, start : start + run] += values
-    else:
-        # Wᵀ·dY for all taps at once, some images at a time, so that each block of
-        # products is still in cache when it is added into its windows.
-        stacked = by_tap.transpose(1, 0, 2, 3).reshape(groups, -1, f_per_group)
-        per_image = stacked.shape[1] * run * dy_wide.itemsize
-        chunk = max(1, SCATTER_CHUNK_BYTES // per_image)
-        for first in range(0, batch, chunk):
-            last = min(batch, first + chunk)
-            part = _matmul(stacked, dy_wide[:, :, first * run : last * run])
-            blocks = part.reshape(groups, kh * kw, per_group, last - first, run)
-            for tap, (phase, start) in enumerate(offsets):
-                dphases[phase, :, :, first:last, start : start + run] += blocks[:, tap]
+            dphases[phase, :, :, first:last, start : start + run] += blocks[:, tap]
     by_channel = dphases.reshape(len(dphases), spec.in_channels, batch, height_q + 1, width_q)
     return merge_phases(by_channel, spec, spec.stride)
 
