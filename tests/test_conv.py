@@ -49,6 +49,8 @@ PATHS = {
     "heuristic": {},
     "always-wide": {"WIDE_BELOW": 10**9},
     "always-compact": {"WIDE_BELOW": 0, "_FORCE_COMPACT": True},
+    "compact-in-two-steps": {"WIDE_BELOW": 0, "_FORCE_COMPACT": True, "TWO_STEPS_BELOW": 10**9},
+    "compact-in-one-step": {"WIDE_BELOW": 0, "_FORCE_COMPACT": True, "TWO_STEPS_BELOW": 0},
     "one-product-col2im": {"SCATTER_CHUNK_BYTES": 10**12},
     "one-image-at-a-time-col2im": {"SCATTER_CHUNK_BYTES": 1},
     "winograd-wherever-it-applies": {"_WINOGRAD_FROM": 1},
