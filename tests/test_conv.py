@@ -29,7 +29,7 @@ def configs(draw: st.DrawFn, groups: bool = True) -> dict:
         )
     )
     h, w = draw(st.integers(1, 9)), draw(st.integers(1, 9))
-    n = draw(st.integers(1, 2))
+    n = draw(st.integers(1, 3))
     try:
         spec = conv.conv_spec((n, c, h, w), (f, c // g, kh, kw), stride, padding, dilation, g)
     except ValueError:
@@ -54,6 +54,8 @@ PATHS = {
     "one-product-col2im": {"SCATTER_CHUNK_BYTES": 10**12},
     "one-image-at-a-time-col2im": {"SCATTER_CHUNK_BYTES": 1},
     "winograd-wherever-it-applies": {"_WINOGRAD_FROM": 1},
+    "chunks-of-one-image": {"CHUNK_FROM_BYTES": 0, "CHUNK_BYTES": 1},
+    "chunks-of-two-images": {"CHUNK_FROM_BYTES": 0, "_CHUNK_IMAGES": 2},
 }
 
 
@@ -62,6 +64,9 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     settings_ = dict(PATHS[request.param])
     if "_WINOGRAD_FROM" in settings_:
         monkeypatch.setattr(winograd, "WINOGRAD_FROM", settings_.pop("_WINOGRAD_FROM"))
+    if "_CHUNK_IMAGES" in settings_:
+        images = settings_.pop("_CHUNK_IMAGES")
+        monkeypatch.setattr(fast, "_images_per_chunk", lambda *_: images)
     if settings_.pop("_FORCE_COMPACT", False):
         real = fast._layout
         monkeypatch.setattr(
@@ -109,10 +114,18 @@ def test_positionwise_equals_the_loops(case):
         np.testing.assert_allclose(a, c, atol=1e-12)
 
 
-@settings(max_examples=100, deadline=None)
+@pytest.mark.parametrize("chunked", [False, True], ids=["whole", "in-chunks"])
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(first=configs(), second=configs())
-def test_a_reused_workspace_gives_the_same_results(first, second):
-    """One workspace across calls of different shapes, as a layer would keep it."""
+def test_a_reused_workspace_gives_the_same_results(first, second, chunked, monkeypatch):
+    """One workspace across calls of different shapes, as a layer would keep it.
+
+    In chunks, the buffers are also shared by chunks of different sizes.
+    """
+    if chunked:
+        monkeypatch.setattr(fast, "_images_per_chunk", lambda spec, *_: max(1, spec.batch - 1))
     workspace = conv.Workspace()
     for case in (first, second, first, second):
         x, w, b, dy, kw = case["x"], case["w"], case["b"], case["dy"], case["kwargs"]

@@ -15,6 +15,7 @@ import pytest
 from oracles import torch_or_skip
 
 from cnnlib import conv
+from cnnlib.conv import fast
 from cnnlib.geometry import resolve_padding2d
 
 torch = torch_or_skip()
@@ -208,3 +209,34 @@ def test_the_sweep_covers_what_the_issue_names():
             != 0
         )
     ), "some configurations must exclude pixels"
+
+
+# Layers as large as the benchmark's: their column matrices exceed fast.CHUNK_FROM_BYTES, so
+# the forward pass works in chunks of images and the backward pass gathers them again.
+LARGE = {
+    "dilated": ((64, 16, 32, 32), (32, 16, 3, 3), {"padding": 2, "dilation": 2}),
+    "strided": ((64, 16, 32, 32), (32, 16, 3, 3), {"stride": 2, "padding": 1}),
+    "lenet-batch-256": ((256, 6, 14, 14), (16, 6, 5, 5), {}),
+}
+
+
+@pytest.mark.parametrize("name", list(LARGE))
+def test_large_layers_in_chunks_match_pytorch(name, rng):
+    shape, weights, kwargs = LARGE[name]
+    x = rng.standard_normal(shape, dtype=np.float32)
+    w = rng.standard_normal(weights, dtype=np.float32)
+    b = rng.standard_normal(weights[0], dtype=np.float32)
+    workspace = conv.Workspace()
+    for _ in range(2):  # the second pass reuses the workspace's buffers
+        y, saved = conv.conv2d_forward(x, w, b, workspace=workspace, **kwargs)
+        assert isinstance(saved, fast.Columns)
+        assert saved.matrix is None, "the columns were kept whole, not gathered in chunks"
+        assert 1 < saved.chunk < shape[0]
+        dy = rng.standard_normal(y.shape, dtype=np.float32)
+        ours = (y, *conv.conv2d_backward_columns(dy, w, saved))
+        cfg = {"shape": shape, "weights": weights, "groups": 1, "bias": True, **kwargs}
+        cfg = {"stride": 1, "padding": 0, "dilation": 1} | cfg
+        theirs = _torch_reference(x, w, b, dy, cfg)
+        for label, mine, reference in zip(("y", "dx", "dw", "db"), ours, theirs, strict=True):
+            error = _relative(mine, reference)
+            assert error < TOLERANCE["float32"], f"{label}: relative error {error:.2e} ({name})"

@@ -67,15 +67,24 @@ def split_phases(
     return phases
 
 
-def merge_phases(dphases: NDArray[Any], spec: ConvSpec, steps: tuple[int, int]) -> NDArray[Any]:
+def merge_phases(
+    dphases: NDArray[Any],
+    spec: ConvSpec,
+    steps: tuple[int, int],
+    out: NDArray[Any] | None = None,
+) -> NDArray[Any]:
     """The image's pixels gathered back out of phase gradients: ``dx`` (NCHW).
 
     ``dphases`` is ``(s_h·s_w, C, N, H_q (+ 1), W_q)`` as :func:`split_phases` lays it out;
-    gradients that fell on the padding are dropped.
+    gradients that fell on the padding are dropped. ``out``, if given, receives ``dx``.
     """
     sh, sw = steps
     shape = (dphases.shape[3], dphases.shape[4])
-    dx = np.zeros(spec.input_shape, dtype=dphases.dtype)
+    if out is None:
+        dx = np.zeros(spec.input_shape, dtype=dphases.dtype)
+    else:
+        dx = out
+        dx.fill(0)  # pixels that no window reads get no gradient
     by_channel = dx.transpose(1, 0, 2, 3)
     for a in range(sh):
         for b in range(sw):

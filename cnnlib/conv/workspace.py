@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable
 from typing import Any
 
@@ -31,12 +32,19 @@ class Workspace:
     def _get(
         self, name: str, shape: tuple[int, ...], dtype: np.dtype[Any]
     ) -> tuple[NDArray[Any], bool]:
-        buffer = self._buffers.get(name)
-        if buffer is not None and buffer.shape == shape and buffer.dtype == dtype:
-            return buffer, False
-        buffer = np.zeros(shape, dtype=dtype)
-        self._buffers[name] = buffer
-        return buffer, True
+        """A view of ``shape`` at the start of the flat buffer ``name``, grown if too small.
+
+        Requests of different sizes (a batch processed in unequal chunks, an epoch's last
+        short batch) share one buffer instead of reallocating it each time.
+        """
+        dtype = np.dtype(dtype)
+        size = math.prod(shape)
+        flat = self._buffers.get(name)
+        if flat is not None and flat.dtype == dtype and flat.size >= size:
+            return flat[:size].reshape(shape), False
+        flat = np.zeros(size, dtype=dtype)
+        self._buffers[name] = flat
+        return flat.reshape(shape), True
 
     def empty(self, name: str, shape: tuple[int, ...], dtype: np.dtype[Any]) -> NDArray[Any]:
         """The buffer called ``name``, with any contents; the caller overwrites all of it."""
@@ -55,13 +63,14 @@ class Workspace:
 
         ``region`` names what the caller will write into it — e.g. the geometry that
         decides which pixels of a padded buffer hold data. When the buffer was last handed
-        out for the same region, everything else still holds zeros and it is not cleared
-        again; otherwise (``None``, another region, a new buffer) it is.
+        out for the same region and shape, everything else still holds zeros and it is not
+        cleared again; otherwise (``None``, another region or shape, a new buffer) it is.
         """
         buffer, fresh = self._get(name, shape, dtype)
-        if not fresh and (region is None or self._regions.get(name) != region):
+        key = _UNKNOWN if region is None else (shape, region)
+        if not fresh and (key is _UNKNOWN or self._regions.get(name) != key):
             buffer.fill(0)
-        self._regions[name] = _UNKNOWN if region is None else region
+        self._regions[name] = key
         return buffer
 
 
