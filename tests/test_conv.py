@@ -56,6 +56,7 @@ PATHS = {
     "winograd-wherever-it-applies": {"_WINOGRAD_FROM": 1},
     "chunks-of-one-image": {"CHUNK_FROM_BYTES": 0, "CHUNK_BYTES": 1},
     "chunks-of-two-images": {"CHUNK_FROM_BYTES": 0, "_CHUNK_IMAGES": 2},
+    "winograd-one-image-at-a-time": {"_WINOGRAD_FROM": 1, "_WINOGRAD_CHUNK_BYTES": 1},
 }
 
 
@@ -64,6 +65,8 @@ def path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     settings_ = dict(PATHS[request.param])
     if "_WINOGRAD_FROM" in settings_:
         monkeypatch.setattr(winograd, "WINOGRAD_FROM", settings_.pop("_WINOGRAD_FROM"))
+    if "_WINOGRAD_CHUNK_BYTES" in settings_:
+        monkeypatch.setattr(winograd, "CHUNK_BYTES", settings_.pop("_WINOGRAD_CHUNK_BYTES"))
     if "_CHUNK_IMAGES" in settings_:
         images = settings_.pop("_CHUNK_IMAGES")
         monkeypatch.setattr(fast, "_images_per_chunk", lambda *_: images)
@@ -138,9 +141,12 @@ def test_a_reused_workspace_gives_the_same_results(first, second, chunked, monke
             np.testing.assert_allclose(fast_grad, loop_grad, atol=1e-12)
 
 
-@settings(max_examples=40, deadline=None)
+@pytest.mark.parametrize("chunk_bytes", [winograd.CHUNK_BYTES, 1], ids=["whole", "per-image"])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
-    n=st.integers(1, 2),
+    n=st.integers(1, 3),
     c=st.integers(1, 3),
     f=st.integers(1, 3),
     h=st.integers(1, 9),
@@ -150,8 +156,14 @@ def test_a_reused_workspace_gives_the_same_results(first, second, chunked, monke
     bias=st.booleans(),
     seed=st.integers(0, 2**16),
 )
-def test_winograd_equals_the_loops_with_any_dilation(n, c, f, h, w, padding, dilation, bias, seed):
-    """The Winograd module itself also handles dilation (fast only routes dilation 1 to it)."""
+def test_winograd_equals_the_loops_with_any_dilation(
+    n, c, f, h, w, padding, dilation, bias, seed, chunk_bytes, monkeypatch
+):
+    """The Winograd module itself also handles dilation (fast only routes dilation 1 to it).
+
+    ``per-image``: every image is a chunk of its own.
+    """
+    monkeypatch.setattr(winograd, "CHUNK_BYTES", chunk_bytes)
     try:
         spec = conv.conv_spec((n, c, h, w), (f, c, 3, 3), 1, padding, dilation)
     except ValueError:

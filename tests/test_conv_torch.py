@@ -15,7 +15,7 @@ import pytest
 from oracles import torch_or_skip
 
 from cnnlib import conv
-from cnnlib.conv import fast
+from cnnlib.conv import fast, winograd
 from cnnlib.geometry import resolve_padding2d
 
 torch = torch_or_skip()
@@ -213,10 +213,12 @@ def test_the_sweep_covers_what_the_issue_names():
 
 # Layers as large as the benchmark's: their column matrices exceed fast.CHUNK_FROM_BYTES, so
 # the forward pass works in chunks of images and the backward pass gathers them again.
+# Winograd's tiles are transformed a few images at a time too.
 LARGE = {
     "dilated": ((64, 16, 32, 32), (32, 16, 3, 3), {"padding": 2, "dilation": 2}),
     "strided": ((64, 16, 32, 32), (32, 16, 3, 3), {"stride": 2, "padding": 1}),
     "lenet-batch-256": ((256, 6, 14, 14), (16, 6, 5, 5), {}),
+    "winograd": ((8, 64, 28, 28), (64, 64, 3, 3), {"padding": 1}),
 }
 
 
@@ -229,8 +231,12 @@ def test_large_layers_in_chunks_match_pytorch(name, rng):
     workspace = conv.Workspace()
     for _ in range(2):  # the second pass reuses the workspace's buffers
         y, saved = conv.conv2d_forward(x, w, b, workspace=workspace, **kwargs)
-        assert isinstance(saved, fast.Columns)
-        assert saved.matrix is None, "the columns were kept whole, not gathered in chunks"
+        if name == "winograd":
+            assert isinstance(saved, winograd.WinogradTiles)
+            assert len(saved.v) > 1, "the tiles were transformed whole, not in chunks"
+        else:
+            assert isinstance(saved, fast.Columns)
+            assert saved.matrix is None, "the columns were kept whole, not gathered in chunks"
         assert 1 < saved.chunk < shape[0]
         dy = rng.standard_normal(y.shape, dtype=np.float32)
         ours = (y, *conv.conv2d_backward_columns(dy, w, saved))

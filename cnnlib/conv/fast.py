@@ -431,7 +431,7 @@ def conv2d_backward_columns(
     spec = columns.spec
     w_arr = np.asarray(w)
     if isinstance(columns, winograd.WinogradTiles):
-        grad = check_output_gradient(dy, spec, columns.v.dtype, "conv2d_backward")
+        grad = check_output_gradient(dy, spec, columns.u.dtype, "conv2d_backward")
         return winograd.backward(grad, w_arr, columns, input_grad)
     grad = check_output_gradient(dy, spec, _dtype(columns), "conv2d_backward")
     if columns.matrix is not None:
