@@ -43,7 +43,7 @@ the copies cheap (chapter 6 measures the choices):
   between calls: fresh memory costs page faults on every call.
 
 :func:`cnnlib.conv.conv2d_forward` keeps the column matrix (or Winograd's tiles) so the
-backward pass does not rebuild it.
+backward pass does not rebuild it — or, for a batch gathered in chunks, the input.
 """
 
 from __future__ import annotations
