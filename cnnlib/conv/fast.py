@@ -49,7 +49,8 @@ backward pass does not rebuild it — or, for a batch gathered in chunks, the in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from cnnlib.conv import winograd
 from cnnlib.conv.phases import merge_phases, split_phases
-from cnnlib.conv.spec import ConvSpec, as_float_arrays, check_output_gradient, conv_spec
+from cnnlib.conv.spec import (
+    ConvSpec,
+    as_float_arrays,
+    check_output_gradient,
+    conv_spec,
+    images_per_chunk,
+)
 from cnnlib.conv.workspace import Workspace, buffer, zeroed
 from cnnlib.geometry import IntOrPair, Padding2D
 
@@ -155,6 +162,11 @@ class _Layout:
     def wide(self) -> bool:
         return self.row_width == self.phase_shape[1]
 
+    @property
+    def two_steps(self) -> bool:
+        """Compact and narrow: im2col and col2im go through kernel columns."""
+        return not self.wide and self.row_width < TWO_STEPS_BELOW
+
 
 def _layout(spec: ConvSpec) -> _Layout:
     """Phase sizes, and whether the columns are wide (see the module docstring)."""
@@ -204,7 +216,7 @@ def _gather(
         # dW = dY·colsᵀ is exact even when such a pixel is NaN or infinite.
         extra = tap_rows.reshape(groups, per_group, kh, kw, batch, spec.out_height, row_width)
         extra[..., spec.out_width :] = 0
-    elif spec.out_width < TWO_STEPS_BELOW:
+    elif layout.two_steps:
         _gather_in_two_steps(tap_rows, phases, spec, layout, workspace)
     else:
         grid = tap_rows.reshape(groups, per_group, kh, kw, batch, spec.out_height, row_width)
@@ -270,24 +282,15 @@ def _scatter_in_two_steps(
     into one block as wide as the output (long runs), and that block is then added into
     the phase it came from. Without the wide layout's extra columns the GEMM is smaller.
     """
-    groups, batch = spec.groups, spec.batch
-    per_group, f_per_group = spec.in_channels // groups, spec.filters // groups
-    kh, kw = spec.kernel
+    groups, per_group = spec.groups, spec.in_channels // spec.groups
     sw = spec.stride[1]
     height_q, width_q = _layout(spec).phase_shape
     width, run = spec.out_width, spec.out_height * spec.out_width
-    shape = (spec.stride[0] * sw, groups, per_group, batch, height_q + 1, width_q)
+    shape = (spec.stride[0] * sw, groups, per_group, spec.batch, height_q + 1, width_q)
     dphases = zeroed(workspace, "dx", shape, dy_rows.dtype)
     taps = _tap_offsets(spec)
     columns, slot = _kernel_columns(taps)
-    by_tap = w.reshape(groups, f_per_group, per_group, kh * kw).transpose(0, 3, 2, 1)
-    stacked = by_tap.reshape(groups, kh * kw * per_group, f_per_group)
-    per_image = stacked.shape[1] * run * dy_rows.itemsize
-    chunk = max(1, SCATTER_CHUNK_BYTES // per_image)
-    for first in range(0, batch, chunk):
-        last = min(batch, first + chunk)
-        part = _matmul(stacked, dy_rows[:, :, first * run : last * run])
-        blocks = part.reshape(groups, kh * kw, per_group, last - first, run)
+    for first, last, blocks in _input_products(w, dy_rows, spec, run):
         sums_shape = (len(columns), groups, per_group, last - first, (height_q + 1) * width)
         sums = zeroed(workspace, "dx.columns", sums_shape, dy_rows.dtype)
         for tap, (_, l, a, _, r, _) in enumerate(taps):
@@ -295,8 +298,30 @@ def _scatter_in_two_steps(
         by_row = sums.reshape(len(columns), groups, per_group, last - first, height_q + 1, width)
         for i, (a, _, b, c) in enumerate(columns):
             dphases[a * sw + b, :, :, first:last, :, c : c + width] += by_row[i]
-    by_channel = dphases.reshape(len(dphases), spec.in_channels, batch, height_q + 1, width_q)
+    by_channel = dphases.reshape(len(dphases), spec.in_channels, spec.batch, height_q + 1, width_q)
     return merge_phases(by_channel, spec, spec.stride, out)
+
+
+def _input_products(
+    w: NDArray[Any], dy_rows: NDArray[Any], spec: ConvSpec, run: int
+) -> Iterator[tuple[int, int, NDArray[Any]]]:
+    """``Wᵀ·dY`` a few images at a time (:data:`SCATTER_CHUNK_BYTES`), for col2im.
+
+    ``dy_rows`` is ``(groups, F/groups, N·run)``, ``run`` outputs per image. Yields
+    ``(first, last, blocks)`` with ``blocks[g, tap, c]`` the ``(last − first, run)`` products
+    of kernel tap ``tap`` (row-major ``(m, l)``) for input channel ``c`` of group ``g``.
+    """
+    groups, batch = spec.groups, spec.batch
+    per_group, f_per_group = spec.in_channels // groups, spec.filters // groups
+    taps = spec.kernel[0] * spec.kernel[1]
+    # Wᵀ per group with rows (tap, c): the product's rows for one tap are one block
+    by_tap = w.reshape(groups, f_per_group, per_group, taps).transpose(0, 3, 2, 1)
+    stacked = by_tap.reshape(groups, taps * per_group, f_per_group)
+    chunk = max(1, SCATTER_CHUNK_BYTES // (stacked.shape[1] * run * dy_rows.itemsize))
+    for first in range(0, batch, chunk):
+        last = min(batch, first + chunk)
+        part = _matmul(stacked, dy_rows[:, :, first * run : last * run])
+        yield first, last, part.reshape(groups, taps, per_group, last - first, run)
 
 
 def _scatter(
@@ -315,23 +340,14 @@ def _scatter(
     is added into its windows.
     """
     groups, batch = spec.groups, spec.batch
-    per_group, f_per_group = spec.in_channels // groups, spec.filters // groups
-    kh, kw = spec.kernel
+    per_group = spec.in_channels // groups
     sw = spec.stride[1]
     height_q, width_q = _layout(spec).phase_shape
     shape = (spec.stride[0] * sw, groups, per_group, batch, (height_q + 1) * width_q)
     dphases = zeroed(workspace, "dx", shape, dy_wide.dtype)
     run = spec.out_height * width_q
     offsets = [(a * sw + b, r * width_q + c) for _, _, a, b, r, c in _tap_offsets(spec)]
-    # Wᵀ per group with rows (tap, c): the product's rows for one tap are one block
-    by_tap = w.reshape(groups, f_per_group, per_group, kh * kw).transpose(0, 3, 2, 1)
-    stacked = by_tap.reshape(groups, kh * kw * per_group, f_per_group)
-    per_image = stacked.shape[1] * run * dy_wide.itemsize
-    chunk = max(1, SCATTER_CHUNK_BYTES // per_image)
-    for first in range(0, batch, chunk):
-        last = min(batch, first + chunk)
-        part = _matmul(stacked, dy_wide[:, :, first * run : last * run])
-        blocks = part.reshape(groups, kh * kw, per_group, last - first, run)
+    for first, last, blocks in _input_products(w, dy_wide, spec, run):
         for tap, (phase, start) in enumerate(offsets):
             dphases[phase, :, :, first:last, start : start + run] += blocks[:, tap]
     by_channel = dphases.reshape(len(dphases), spec.in_channels, batch, height_q + 1, width_q)
@@ -362,16 +378,7 @@ def _images_per_chunk(spec: ConvSpec, row_width: int, itemsize: int) -> int:
     per_image = spec.groups * taps * spec.out_height * row_width * itemsize
     if per_image * spec.batch <= CHUNK_FROM_BYTES:
         return spec.batch
-    chunks = -(-spec.batch // max(1, CHUNK_BYTES // per_image))
-    return -(-spec.batch // chunks)  # equal chunks, but for the last one
-
-
-def _chunks(spec: ConvSpec, chunk: int) -> list[tuple[int, int, ConvSpec]]:
-    """``(first, last, spec)`` of each chunk of images."""
-    return [
-        (first, min(spec.batch, first + chunk), replace(spec, batch=min(chunk, spec.batch - first)))
-        for first in range(0, spec.batch, chunk)
-    ]
+    return images_per_chunk(spec.batch, per_image, CHUNK_BYTES)
 
 
 def _multiply(w_rows: NDArray[Any], columns: Columns, out: NDArray[Any]) -> None:
@@ -405,7 +412,7 @@ def _forward(
         columns = _gather(x, spec, workspace, ones_row=b is not None)
         _multiply(w_rows, columns, y)
         return y, columns
-    for first, last, part in _chunks(spec, chunk):
+    for first, last, part in spec.chunks(chunk):
         _multiply(w_rows, _gather(x[first:last], part, workspace, b is not None), y[first:last])
     return y, Columns(spec, None, row_width, b is not None, workspace, x, chunk)
 
@@ -497,15 +504,12 @@ def conv2d_backward_columns(
     else:  # gather the columns again, a chunk of images at a time
         assert columns.inputs is not None
         dx = np.empty(spec.input_shape, grad.dtype) if input_grad else None
-        parts = _chunks(spec, columns.chunk)
-        for index, (first, last, part) in enumerate(parts):
+        rows = spec.weight_shape[1] * spec.kernel[0] * spec.kernel[1] + columns.ones_row
+        products = np.zeros((spec.groups, spec.filters // spec.groups, rows), grad.dtype)
+        for first, last, part in spec.chunks(columns.chunk):
             cols = _gather(columns.inputs[first:last], part, columns.workspace, columns.ones_row)
             out = None if dx is None else dx[first:last]
-            _, product = _backward_part(grad[first:last], w_arr, cols, input_grad, out)
-            if index == 0:
-                products = product
-            else:
-                products += product
+            products += _backward_part(grad[first:last], w_arr, cols, input_grad, out)[1]
     taps_per_group = products.shape[2] - columns.ones_row
     dw = products[:, :, :taps_per_group].reshape(spec.weight_shape)
     if columns.ones_row:
@@ -541,11 +545,11 @@ def _backward_part(
     if not input_grad:
         return None, products
     w_arr = w.astype(dtype, copy=False)
-    wide_width = _layout(spec).phase_shape[1]
-    if columns.row_width == spec.out_width < min(TWO_STEPS_BELOW, wide_width):
+    layout = _layout(spec)  # as the forward pass laid the columns out
+    if layout.two_steps:
         return _scatter_in_two_steps(w_arr, dy_rows, spec, workspace, out), products
-    if columns.row_width != wide_width:  # col2im adds long runs in the wide layout
-        dy_rows = _output_gradient_rows(grad, spec, wide_width, workspace, "dy.wide")
+    if not layout.wide:  # col2im adds long runs in the wide layout
+        dy_rows = _output_gradient_rows(grad, spec, layout.phase_shape[1], workspace, "dy.wide")
     return _scatter(w_arr, dy_rows, spec, workspace, out), products
 
 

@@ -7,7 +7,7 @@ sizes from it, so they cannot disagree about the geometry.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -16,7 +16,13 @@ from numpy.typing import ArrayLike, NDArray
 from cnnlib._validation import check_int, int_pair
 from cnnlib.geometry import IntOrPair, Padding2D, conv_output_size, resolve_padding2d
 
-__all__ = ["ConvSpec", "as_float_arrays", "check_output_gradient", "conv_spec"]
+__all__ = [
+    "ConvSpec",
+    "as_float_arrays",
+    "check_output_gradient",
+    "conv_spec",
+    "images_per_chunk",
+]
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,27 @@ class ConvSpec:
         """Multiply-adds × 2 of the forward pass (the usual FLOP count of a convolution)."""
         per_output = (self.in_channels // self.groups) * self.kernel[0] * self.kernel[1]
         return 2 * self.batch * self.filters * self.out_height * self.out_width * per_output
+
+    def chunks(self, images: int) -> list[tuple[int, int, ConvSpec]]:
+        """The batch in chunks of ``images``: ``(first, last, spec of the chunk)`` each."""
+        return [
+            (
+                first,
+                min(self.batch, first + images),
+                replace(self, batch=min(images, self.batch - first)),
+            )
+            for first in range(0, self.batch, images)
+        ]
+
+
+def images_per_chunk(batch: int, bytes_per_image: int, budget: int) -> int:
+    """Images per chunk so that a chunk takes about ``budget`` bytes (at least one image).
+
+    The chunks are made as equal as they can be — all of the returned size but the last —
+    so that a buffer sized for the first one serves them all.
+    """
+    chunks = -(-batch // max(1, budget // bytes_per_image))
+    return -(-batch // chunks)
 
 
 def _shape_text(shape: tuple[int, ...]) -> str:

@@ -38,14 +38,14 @@ dilation (the tests run it on dilated layers too).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from cnnlib.conv.phases import merge_phases, split_phases
-from cnnlib.conv.spec import ConvSpec
+from cnnlib.conv.spec import ConvSpec, images_per_chunk
 from cnnlib.conv.workspace import Workspace, buffer, zeroed
 
 __all__ = [
@@ -230,16 +230,7 @@ def _placements(spec: ConvSpec, grid: TileGrid) -> list[tuple[int, int, slice, s
 def _images_per_chunk(spec: ConvSpec, grid: TileGrid, itemsize: int) -> int:
     """How many images to transform and multiply at a time (see :data:`CHUNK_BYTES`)."""
     per_image = 16 * spec.in_channels * grid.phases[0] * grid.phases[1] * grid.run * itemsize
-    chunks = -(-spec.batch // max(1, CHUNK_BYTES // per_image))
-    return -(-spec.batch // chunks)  # equal chunks, but for the last one
-
-
-def _chunks(spec: ConvSpec, chunk: int) -> list[tuple[int, int, ConvSpec]]:
-    """``(first, last, spec)`` of each chunk of images."""
-    return [
-        (first, min(spec.batch, first + chunk), replace(spec, batch=min(chunk, spec.batch - first)))
-        for first in range(0, spec.batch, chunk)
-    ]
+    return images_per_chunk(spec.batch, per_image, CHUNK_BYTES)
 
 
 def forward(
@@ -258,7 +249,7 @@ def forward(
     u = (_GG @ w.reshape(filters * channels, 9).T).reshape(16, filters, channels).astype(x.dtype)
     y = np.empty(spec.output_shape, dtype=x.dtype)
     chunk = _images_per_chunk(spec, grid, x.itemsize)
-    parts = _chunks(spec, chunk)
+    parts = spec.chunks(chunk)
     # the tiles of all chunks stay for the backward pass: one buffer, a slot per chunk
     per_image = 16 * channels * grid.phases[0] * grid.phases[1] * grid.run
     kept = buffer(workspace, "wino.v", (len(parts), per_image * chunk), x.dtype)
@@ -320,7 +311,7 @@ def backward(
     spec = cache.spec
     dx = np.empty(spec.input_shape, grad.dtype) if input_grad else None
     du = np.zeros(cache.u.shape, grad.dtype)  # (16, F, C)
-    for (first, last, part), v in zip(_chunks(spec, cache.chunk), cache.v, strict=True):
+    for (first, last, part), v in zip(spec.chunks(cache.chunk), cache.v, strict=True):
         out = None if dx is None else dx[first:last]
         du += _backward_images(grad[first:last], part, cache, v, out)
     dw = (_GG.T @ du.reshape(16, -1)).T.reshape(spec.weight_shape)
