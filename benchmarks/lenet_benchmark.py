@@ -27,7 +27,6 @@ import numpy as np  # after the allocator settings
 from threadpoolctl import threadpool_limits
 
 import cnnlib as cl
-from cnnlib.layers import Conv2D, Dense, Flatten, MaxPool2D, ReLU
 
 try:
     import torch
@@ -38,25 +37,8 @@ TARGETS = {64: 1.0, 256: 1.3}
 
 
 def lenet(seed: int = 0) -> cl.Sequential:
-    """LeNet-5 for 28×28 digits (the first convolution pads by 2, as for LeCun's 32×32)."""
-    model = cl.Sequential(
-        [
-            Conv2D(6, 5, padding=2),
-            ReLU(),
-            MaxPool2D(2),
-            Conv2D(16, 5),
-            ReLU(),
-            MaxPool2D(2),
-            Flatten(),
-            Dense(120),
-            ReLU(),
-            Dense(84),
-            ReLU(),
-            Dense(10),
-        ],
-        input_shape=(1, 28, 28),
-        seed=seed,
-    )
+    """LeNet-5 for 28×28 digits (:func:`cnnlib.architectures.lenet5`), compiled for SGD."""
+    model = cl.architectures.lenet5((1, 28, 28), seed=seed)
     model.compile(cl.losses.CrossEntropy(), cl.optim.SGD(0.01, momentum=0.9))
     return model
 
