@@ -147,10 +147,11 @@ def pool_spec(
     return PoolSpec((n, c, h, w), (kh, kw), (sh, sw), (ph, pw), (n, c, sizes[0], sizes[1]))
 
 
-#: How each kind of extreme pooling compares values, and what padding holds (it never wins).
+#: The element-wise extreme of each kind of pooling, and what padding holds (it never wins).
+#: ``maximum``/``minimum`` propagate NaN, as PyTorch does (``fmax``/``fmin`` would drop it).
 _EXTREMES: dict[str, tuple[Callable[..., Any], float]] = {
-    "max": (np.greater, -np.inf),
-    "min": (np.less, np.inf),
+    "max": (np.maximum, -np.inf),
+    "min": (np.minimum, np.inf),
 }
 
 
@@ -159,30 +160,34 @@ def _extreme_pool(
     kernel_size: IntOrPair,
     stride: IntOrPair | None,
     padding: IntOrPair,
-    owner: str,
-    better: Callable[..., Any],
-    fill: float,
-    with_index: bool,
-) -> tuple[NDArray[Any], NDArray[np.unsignedinteger[Any]] | None, PoolSpec]:
-    """Max (``better = np.greater``) or min pooling, optionally with the winning tap per output."""
+    kind: str,
+) -> tuple[NDArray[Any], NDArray[Any], PoolSpec]:
+    """Max or min pooling (``kind``); returns the checked input, the output and the sizes."""
+    owner = f"{kind}_pool2d"
     array = _float_input(x, owner)
     spec = pool_spec(array.shape, kernel_size, stride, padding, owner)
+    extreme, fill = _EXTREMES[kind]
     out = np.full(spec.output_shape, fill, dtype=array.dtype)  # padding never wins
-    # maximum/minimum propagate NaN, as PyTorch does (fmax/fmin would drop it)
-    extreme = np.maximum if better is np.greater else np.minimum
-    windows = list(spec.taps)
-    for _, _, out_rows, out_cols, in_rows, in_cols in windows:
+    for _, _, out_rows, out_cols, in_rows, in_cols in spec.taps:
         target = out[:, :, out_rows, out_cols]
         extreme(target, array[:, :, in_rows, in_cols], out=target)
-    if not with_index:
-        return out, None, spec
-    # The winner of each window is the first tap, in row-major order, that equals the
-    # extreme: PyTorch's rule for ties. Found with boolean arithmetic, without
-    # data-dependent branches, which random masks make slow.
+    return array, out, spec
+
+
+def _winning_taps(
+    array: NDArray[Any], out: NDArray[Any], spec: PoolSpec
+) -> NDArray[np.unsignedinteger[Any]]:
+    """The tap ``m·k_w + l`` that won each window of ``out``, the max or min pooling of ``array``.
+
+    The winner is the first tap, in row-major order, that equals the extreme: PyTorch's
+    rule for ties. Found with boolean arithmetic, without data-dependent branches, which
+    random masks make slow.
+    """
     kw = spec.kernel[1]
     index_type = np.uint8 if spec.kernel[0] * kw < 256 else np.uint16
     index = np.zeros(spec.output_shape, dtype=index_type)
     taken = np.zeros(spec.output_shape, dtype=bool)
+    windows = list(spec.taps)
     for m, l, out_rows, out_cols, in_rows, in_cols in windows:
         hit = array[:, :, in_rows, in_cols] == out[:, :, out_rows, out_cols]
         free = taken[:, :, out_rows, out_cols]
@@ -195,7 +200,7 @@ def _extreme_pool(
         for m, l, out_rows, out_cols, in_rows, in_cols in windows:
             latest = np.isnan(array[:, :, in_rows, in_cols]) & ~taken[:, :, out_rows, out_cols]
             np.copyto(index[:, :, out_rows, out_cols], index_type(m * kw + l), where=latest)
-    return out, index, spec
+    return index
 
 
 def route_to_winners(
@@ -272,12 +277,8 @@ def pool2d_with_winners(
     """
     if kind not in _EXTREMES:
         raise ValueError(f"pool2d_with_winners: kind must be 'max' or 'min', got {kind!r}")
-    better, fill = _EXTREMES[kind]
-    y, index, spec = _extreme_pool(
-        x, kernel_size, stride, padding, f"{kind}_pool2d", better, fill, True
-    )
-    assert index is not None
-    return y, index, spec
+    array, y, spec = _extreme_pool(x, kernel_size, stride, padding, kind)
+    return y, _winning_taps(array, y, spec), spec
 
 
 def max_pool2d_with_argmax(
@@ -309,9 +310,7 @@ def max_pool2d(
     array([[6., 4.],
            [7., 9.]])
     """
-    return _extreme_pool(x, kernel_size, stride, padding, "max_pool2d", np.greater, -np.inf, False)[
-        0
-    ]
+    return _extreme_pool(x, kernel_size, stride, padding, "max")[1]
 
 
 def max_pool2d_backward(
@@ -337,7 +336,7 @@ def min_pool2d(
     padding: IntOrPair = 0,
 ) -> NDArray[Any]:
     """Min pooling of a batch ``(N, C, H, W)``; ``stride`` defaults to the kernel size."""
-    return _extreme_pool(x, kernel_size, stride, padding, "min_pool2d", np.less, np.inf, False)[0]
+    return _extreme_pool(x, kernel_size, stride, padding, "min")[1]
 
 
 def min_pool2d_backward(
