@@ -21,6 +21,16 @@ __all__ = [
 ]
 
 
+def _image_shape(layer: Layer, input_shape: tuple[int, ...]) -> tuple[int, int, int]:
+    """``(C, H, W)`` of one image, or an error naming the layer."""
+    if len(input_shape) != 3:
+        raise ValueError(
+            f"{layer.name} ({type(layer).__name__}): expects images of shape (N, C, H, W), "
+            f"got inputs of shape {shape_text(input_shape)}"
+        )
+    return input_shape[0], input_shape[1], input_shape[2]
+
+
 class _Pool(Layer):
     """A sliding-window pooling of ``(N, C, H, W)``; ``stride`` defaults to the window size."""
 
@@ -37,13 +47,8 @@ class _Pool(Layer):
         self.padding = padding
 
     def _build(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        if len(input_shape) != 3:
-            raise ValueError(
-                f"{self.name} ({type(self).__name__}): expects images of shape (N, C, H, W), "
-                f"got inputs of shape {shape_text(input_shape)}"
-            )
         spec = pooling.pool_spec(
-            (1, *input_shape),
+            (1, *_image_shape(self, input_shape)),
             self.kernel_size,
             self.stride,
             self.padding,
@@ -123,12 +128,7 @@ class _GlobalPool(Layer):
     """Pool each channel over all positions: ``(N, C, H, W) → (N, C)``, for any ``H, W``."""
 
     def _build(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        if len(input_shape) != 3:
-            raise ValueError(
-                f"{self.name} ({type(self).__name__}): expects images of shape (N, C, H, W), "
-                f"got inputs of shape {shape_text(input_shape)}"
-            )
-        return (input_shape[0],)
+        return (_image_shape(self, input_shape)[0],)
 
 
 class GlobalAvgPool2D(_GlobalPool):
