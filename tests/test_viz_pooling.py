@@ -125,6 +125,9 @@ def test_pooling_windows_figure_breaks_ties_like_the_library():
     assert _frames(panel, PALETTE["text"]) == [(0, 0, 1, 1)]
     (panel, _) = viz.pooling_windows_figure(-ties, 2, kind="min").axes
     assert _frames(panel, PALETTE["text"]) == [(0, 0, 1, 1)]
+    # several NaNs: the gradient goes to the last one (PyTorch's rule), so is the frame
+    (panel, _) = viz.pooling_windows_figure(np.array([[np.nan, 1.0], [np.nan, 0.0]]), 2).axes
+    assert _frames(panel, PALETTE["text"]) == [(1, 0, 1, 1)]
 
 
 def test_pool_routing_figure_sends_each_gradient_to_its_winner():

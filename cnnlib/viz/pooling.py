@@ -95,6 +95,16 @@ class _Windows:
         self.overlapping = self.stride[0] < self.kernel[0] or self.stride[1] < self.kernel[1]
 
     @property
+    def pads(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """The padding before and after each axis, as :func:`numpy.pad` takes it."""
+        return (self.pad[0],) * 2, (self.pad[1],) * 2
+
+    @property
+    def padded(self) -> NDArray[Any]:
+        """The input with its padding (zeros: the figures write what each kind pads with)."""
+        return np.pad(self.x, self.pads)
+
+    @property
     def padded_shape(self) -> tuple[int, int]:
         return self.x.shape[0] + 2 * self.pad[0], self.x.shape[1] + 2 * self.pad[1]
 
@@ -119,16 +129,16 @@ class _Windows:
         """The input value at padded coordinates ``(r, c)`` (not a padding cell)."""
         return float(self.x[r - self.pad[0], c - self.pad[1]])
 
-    def winner(self, index: int, kind: PoolKind) -> tuple[int, int]:
-        """The cell (padded coordinates) that wins window ``index``: the first extreme."""
-        if kind == "avg":
-            raise ValueError("average pooling has no winner")
-        never = -np.inf if kind == "max" else np.inf  # padding never wins
-        values = [
-            never if self.is_padding(r, c) else self.value(r, c) for r, c in self.cells(index)
+    def winners(self, kind: Literal["max", "min"]) -> list[tuple[int, int]]:
+        """The cell (padded coordinates) that wins each window, as the library picks it."""
+        _, taps, _ = pooling.pool2d_with_winners(
+            self.x[None, None], self.kernel, self.stride, self.pad, kind
+        )
+        kw = self.kernel[1]
+        return [
+            (r + int(tap) // kw, c + int(tap) % kw)
+            for (r, c), tap in zip(self.corners, taps.ravel(), strict=True)
         ]
-        pick = int(np.argmax(values) if kind == "max" else np.argmin(values))
-        return self.cells(index)[pick]
 
 
 def _frame(ax: Axes, cells: tuple[int, int, int, int], colour: str, inset: float) -> None:
@@ -146,19 +156,22 @@ def _frame(ax: Axes, cells: tuple[int, int, int, int], colour: str, inset: float
     )
 
 
+def _frame_windows(ax: Axes, windows: _Windows) -> None:
+    """Every window framed in its colour; overlapping frames are staggered to stay visible."""
+    for index, (r, c) in enumerate(windows.corners):
+        inset = 0.06 + 0.07 * (index % 3) if windows.overlapping else 0.04
+        _frame(ax, (r, c, *windows.kernel), window_edge(index), inset)
+
+
 def _draw_windows(ax: Axes, windows: _Windows, title: str, *, pad_text: str = "0") -> None:
     """The (padded) input: disjoint windows filled, overlapping ones framed in colour."""
-    values = np.pad(windows.x, ((windows.pad[0],) * 2, (windows.pad[1],) * 2))
     fill: dict[tuple[int, int], str] = dict.fromkeys(windows.unread(), UNREAD)
     if not windows.overlapping:
         for index in range(len(windows.corners)):
             fill.update(dict.fromkeys(windows.cells(index), window_fill(index)))
-    pads = ((windows.pad[0],) * 2, (windows.pad[1],) * 2)
-    draw_grid(ax, values, title=title, fill=fill, padding=pads, show_values=False)
+    draw_grid(ax, windows.padded, title=title, fill=fill, padding=windows.pads, show_values=False)
     _write(ax, windows, pad_text)
-    for index, (r, c) in enumerate(windows.corners):
-        inset = 0.06 + 0.07 * (index % 3) if windows.overlapping else 0.04
-        _frame(ax, (r, c, *windows.kernel), window_edge(index), inset)
+    _frame_windows(ax, windows)
 
 
 def _write(
@@ -295,18 +308,17 @@ def pooling_windows_figure(
     cell = 0.34
     fig = new_figure((cell * cols + 0.5) * (out_w + 1) + 0.6, (cell * rows + 0.75) * out_h + 0.4)
     grid = fig.add_gridspec(out_h, out_w + 1)
-    pads = ((windows.pad[0],) * 2, (windows.pad[1],) * 2)
-    values = np.pad(windows.x, pads)  # the same padded input in every panel
+    values = windows.padded  # the same padded input in every panel
+    winners = windows.winners(chosen) if chosen != "avg" else []
     for index, (r, c) in enumerate(windows.corners):
         i, j = divmod(index, out_w)
         ax = fig.add_subplot(grid[i, j])
         fill = dict.fromkeys(windows.cells(index), window_fill(index))
-        draw_grid(ax, values, fill=fill, padding=pads, show_values=False)
+        draw_grid(ax, values, fill=fill, padding=windows.pads, show_values=False)
         bold: set[tuple[int, int]] = set()
-        if chosen != "avg":
-            winner = windows.winner(index, chosen)
-            bold.add(winner)
-            _frame(ax, (*winner, 1, 1), PALETTE["text"], 0.08)
+        if winners:
+            bold.add(winners[index])
+            _frame(ax, (*winners[index], 1, 1), PALETTE["text"], 0.08)
         _write(ax, windows, _PAD_TEXT[chosen], bold)
         _frame(ax, (r, c, *windows.kernel), window_edge(index), 0.04)
         ax.set_title(_title_of(windows, index, chosen, float(out[i, j])), fontsize=11)
@@ -365,9 +377,10 @@ def pool_routing_figure(
         "min": pooling.min_pool2d_backward,
     }[chosen]
     dx = backward(grad[None, None], windows.x[None, None], windows.kernel, windows.stride)[0, 0]
+    winners = windows.winners(chosen) if chosen != "avg" else []
     sources: dict[tuple[int, int], list[int]] = {}
     for index in range(len(windows.corners)):
-        receivers = windows.cells(index) if chosen == "avg" else [windows.winner(index, chosen)]
+        receivers = [winners[index]] if winners else windows.cells(index)
         for cell in receivers:
             sources.setdefault(cell, []).append(index)
     dx_fill = {
@@ -384,9 +397,7 @@ def pool_routing_figure(
         fill = dict(dx_fill)  # the winners, in the colour of their window(s)
         fill.update(dict.fromkeys(windows.unread(), UNREAD))
         draw_grid(axes[0], windows.x, title=f"x: the winners\n{_geometry_text(windows)}", fill=fill)
-        for index, (r, c) in enumerate(windows.corners):
-            inset = 0.06 + 0.07 * (index % 3) if windows.overlapping else 0.04
-            _frame(axes[0], (r, c, *windows.kernel), window_edge(index), inset)
+        _frame_windows(axes[0], windows)
     _draw_output(axes[1], grad, "dL/dY\n(upstream)", (h, max(out_w, 2)))
     shared = sum(1 for found in sources.values() if len(found) > 1)
     note = "each cell from one window"
