@@ -184,15 +184,6 @@ def test_an_exception_in_the_learners_code_is_reported_with_the_call():
     )
 
 
-@pytest.mark.exercise("max_pool2d")
-def test_a_stub_asks_to_replace_the_raise():
-    def stub(x, kernel_size, stride=None):
-        raise NotImplementedError("Exercise ex-max-pool2d: write max_pool2d")
-
-    with pytest.raises(ExerciseError, match="still raises NotImplementedError"):
-        exercises.check_max_pool2d(stub)
-
-
 @pytest.mark.exercise("max_pool2d_backward")
 def test_the_tie_mask_of_the_sources_is_named_with_the_first_differing_index():
     def mask_every_maximum(dy, x, kernel_size, stride=None):

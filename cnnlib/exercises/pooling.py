@@ -46,6 +46,16 @@ def _stride(k: int, stride: int | None) -> int:
     return k if stride is None else stride
 
 
+def _case(args: tuple[Any, ...], stride: int | None, note: str) -> Case:
+    """A case that passes ``stride`` by keyword, or leaves it to its default when ``None``."""
+    return Case(args, {} if stride is None else {"stride": stride}, note=note)
+
+
+def _pool_case(x: Array, kernel_size: int, stride: int | None = None, *, note: str) -> Case:
+    """A case of a forward pooling, ``fn(x, kernel_size, stride=None)``."""
+    return _case((x, kernel_size), stride, note)
+
+
 # The chapter's worked example: a 4×4 feature map pooled with 2×2 windows.
 _X4 = np.array([[1, 3, 2, 4], [5, 6, 1, 2], [7, 0, 9, 8], [1, 2, 3, 4]], dtype=float)[None, None]
 _DY2 = np.array([[1, 2], [3, 4]], dtype=float)[None, None]
@@ -96,56 +106,51 @@ def _one_too_few(x: Array, kernel_size: int, stride: int | None = None) -> Array
     return pooling.max_pool2d(x, kernel_size, s)[:, :, :rows, :cols]
 
 
-def _max_case(x: Array, kernel_size: int, stride: int | None = None, *, note: str) -> Case:
-    kwargs = {} if stride is None else {"stride": stride}
-    return Case((x, kernel_size), kwargs, note=note)
-
-
 MAX_POOL2D = Exercise(
     name="max_pool2d",
     reference=_max_pool2d,
     cases=(
-        _max_case(_X4, 2, note="the chapter's worked example: 2×2 windows, stride 2 by default"),
-        _max_case(
+        _pool_case(_X4, 2, note="the chapter's worked example: 2×2 windows, stride 2 by default"),
+        _pool_case(
             random_grid(1, 1, 6, 6, seed=1),
             2,
             2,
             note="the sources' 6×6 map, 2×2 windows, stride 2",
         ),
-        _max_case(
+        _pool_case(
             -np.abs(random_grid(1, 1, 4, 4, seed=2)) - 0.5,
             2,
             note="every value is negative: the maximum is negative too",
         ),
-        _max_case(
+        _pool_case(
             random_grid(2, 3, 4, 6, seed=3),
             2,
             note="a batch of 2, 3 channels, a non-square 4×6 map",
         ),
-        _max_case(
+        _pool_case(
             random_grid(1, 2, 5, 5, seed=4),
             2,
             note="5×5 with 2×2 windows: the last row and column are in no window",
         ),
-        _max_case(_X5, 3, 2, note="overlapping 3×3 windows with stride 2, as in AlexNet"),
-        _max_case(
+        _pool_case(_X5, 3, 2, note="overlapping 3×3 windows with stride 2, as in AlexNet"),
+        _pool_case(
             random_grid(2, 2, 7, 8, seed=5),
             3,
             2,
             note="overlapping windows on a non-square 7×8 map",
         ),
-        _max_case(
+        _pool_case(
             random_grid(1, 2, 7, 7, seed=6),
             2,
             3,
             note="stride 3 > window 2: some pixels are skipped",
         ),
-        _max_case(
+        _pool_case(
             random_grid(1, 1, 3, 5, seed=7),
             3,
             note="a 3×3 window on a 3×5 map: one output, the last 2 columns unread",
         ),
-        _max_case(_TIES, 2, note="ties inside the windows"),
+        _pool_case(_TIES, 2, note="ties inside the windows"),
     ),
     mistakes=(
         Mistake(
@@ -259,8 +264,7 @@ def _max_pool2d_backward(dy: Array, x: Array, kernel_size: int, stride: int | No
 
 def _backward_case(x: Array, kernel_size: int, stride: int | None, seed: int, *, note: str) -> Case:
     dy = random_grid(*_output_shape(x.shape, kernel_size, stride), seed=seed)
-    kwargs = {} if stride is None else {"stride": stride}
-    return Case((dy, x, kernel_size), kwargs, note=note)
+    return _case((dy, x, kernel_size), stride, note)
 
 
 def _shared_winners(seed: int) -> Array:
@@ -434,8 +438,7 @@ def _avg_case(
     note: str,
 ) -> Case:
     dy = random_grid(*_output_shape(input_shape, kernel_size, stride), seed=seed)
-    kwargs = {} if stride is None else {"stride": stride}
-    return Case((dy, input_shape, kernel_size), kwargs, note=note)
+    return _case((dy, input_shape, kernel_size), stride, note)
 
 
 AVG_POOL2D_BACKWARD = Exercise(
@@ -526,23 +529,16 @@ def _interleaved(x: Array, kernel_size: int, stride: int | None = None) -> Array
     return np.stack([high, mean], axis=2).reshape(n, 2 * c, h, w)
 
 
-def _concat_case(x: Array, kernel_size: int, stride: int | None = None, *, note: str) -> Case:
-    kwargs = {} if stride is None else {"stride": stride}
-    return Case((x, kernel_size), kwargs, note=note)
-
-
 CONCAT_POOL2D = Exercise(
     name="concat_pool2d",
     reference=_concat_pool2d,
     cases=(
-        _concat_case(_X4, 2, note="the chapter's worked example: 1 channel in, 2 out"),
-        _concat_case(
-            random_grid(2, 3, 4, 4, seed=41), 2, note="a batch of 2 with 3 channels: 6 out"
-        ),
-        _concat_case(
+        _pool_case(_X4, 2, note="the chapter's worked example: 1 channel in, 2 out"),
+        _pool_case(random_grid(2, 3, 4, 4, seed=41), 2, note="a batch of 2 with 3 channels: 6 out"),
+        _pool_case(
             random_grid(1, 2, 5, 5, seed=42), 3, 2, note="overlapping 3×3 windows, stride 2"
         ),
-        _concat_case(
+        _pool_case(
             random_grid(2, 64, 28, 28, seed=43),
             2,
             2,
