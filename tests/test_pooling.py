@@ -129,18 +129,8 @@ def test_concat_pooling_is_max_then_average(rng):
 )
 def test_pooling_gradients_match_central_differences(name, args, rng):
     x = rng.standard_normal((2, 2, 6, 5))  # continuous values: no ties, no kinks near h
-    forward = {
-        "max": pooling.max_pool2d,
-        "min": pooling.min_pool2d,
-        "avg": pooling.avg_pool2d,
-        "concat": pooling.concat_pool2d,
-    }[name]
-    backward = {
-        "max": pooling.max_pool2d_backward,
-        "min": pooling.min_pool2d_backward,
-        "avg": pooling.avg_pool2d_backward,
-        "concat": pooling.concat_pool2d_backward,
-    }[name]
+    concat = (pooling.concat_pool2d, pooling.concat_pool2d_backward)
+    forward, backward = concat if name == "concat" else OURS[name]
     gradcheck.check_gradients(
         lambda x: forward(x, *args), lambda dy, x: [backward(dy, x, *args)], {"x": x}
     )
@@ -212,3 +202,29 @@ def test_pool2d_with_winners_gives_what_route_to_winners_needs(rng):
     )
     with pytest.raises(ValueError, match="kind must be 'max' or 'min', got 'mean'"):
         pooling.pool2d_with_winners(x, 2, kind="mean")
+
+
+def test_max_pool2d_with_argmax_gives_each_windows_winning_tap():
+    x = np.array([[1.0, 3, 2, 4], [5, 6, 1, 2], [7, 0, 9, 8], [1, 2, 3, 4]])[None, None]
+    y, taps = pooling.max_pool2d_with_argmax(x, 2)
+    np.testing.assert_array_equal(y[0, 0], [[6, 4], [7, 9]])
+    # 6 at (1, 1) → tap 1·2 + 1; 4 at (0, 1) → 1; 7 and 9 at (0, 0) → 0
+    np.testing.assert_array_equal(taps[0, 0], [[3, 1], [0, 0]])
+    assert taps.dtype == np.uint8
+    x = np.zeros((1, 1, 17, 17))
+    x[0, 0, 16, 16] = 1.0  # the last of 289 taps: more than a uint8 holds
+    _, taps = pooling.max_pool2d_with_argmax(x, 17)
+    assert taps.dtype == np.uint16
+    assert taps[0, 0, 0, 0] == 16 * 17 + 16
+
+
+@pytest.mark.parametrize("args", [(2, None, 0), (3, 2, 1)], ids=["disjoint", "overlapping"])
+@pytest.mark.parametrize("kind", ["max", "min"])
+def test_infinite_and_nan_gradients_reach_only_the_winners(kind, args, rng):
+    """0·∞ would be NaN: a non-finite dY must not leak into the elements that lost."""
+    x = rng.standard_normal((1, 2, 6, 6))
+    forward, backward = OURS[kind]
+    dy = rng.standard_normal(forward(x, *args).shape)
+    dy[0, 0, 0, 0], dy[0, 1, 1, 1], dy[0, 1, 0, 1] = np.inf, -np.inf, np.nan
+    _, expected_dx = _torch_pool(kind, x, dy, *args)
+    np.testing.assert_array_equal(backward(dy, x, *args), expected_dx)
