@@ -54,6 +54,13 @@ SHAPES = [
     (64, 96, 27, 27, 3, 2, 0),  # AlexNet's overlapping pooling
     (16, 64, 112, 112, 3, 2, 1),  # ResNet's stem, padded and overlapping
 ]
+MODES = (("forward", "forward"), ("both", "forward + backward"))
+
+
+def tiles(shape: tuple[int, ...]) -> bool:
+    """Whether the windows tile the image exactly, so that the reshape version applies."""
+    _, _, h, w, k, s, p = shape
+    return k == s and p == 0 and h % k == 0 and w % k == 0
 
 
 def loops_forward(x: np.ndarray, k: int, s: int, p: int) -> np.ndarray:
@@ -116,7 +123,7 @@ def make_case(shape: tuple[int, ...], rng: np.random.Generator) -> Case:
         },
         "cnnlib": {"forward": lambda: layer.forward(x), "both": ours_both},
     }
-    if k == s and p == 0 and h % k == 0 and w % k == 0:
+    if tiles(shape):
         runs["reshape"] = {
             "forward": lambda: reshape_forward(x, k),
             "both": lambda: reshape_both(x, dy, k),
@@ -148,7 +155,7 @@ def check_agreement(shape: tuple[int, ...], rng: np.random.Generator) -> None:
     dx = layer.backward(dy)
     assert np.array_equal(loops_forward(x, k, s, p), y)
     assert np.allclose(loops_backward(dy, x, k, s, p), dx, atol=1e-6)
-    if k == s and p == 0 and h % k == 0 and w % k == 0:
+    if tiles(shape):
         assert np.array_equal(reshape_forward(x, k), y)
         assert np.array_equal(reshape_both(x, dy, k), dx)
 
@@ -162,7 +169,7 @@ def report(
     print(f"NumPy {np.__version__} with {blas_description()}", end="")
     print(f"; PyTorch {torch.__version__}" if torch is not None else "")
     print("(loops: one image, scaled to the batch; reshape: non-overlapping windows only)\n")
-    for mode, label in (("forward", "forward"), ("both", "forward + backward")):
+    for mode, label in MODES:
         header = f"| {'N, C, H, W, k, s, p':<25} |" + "".join(f" {n:>9} |" for n in names)
         extra = " cnnlib ÷ torch |" if "torch" in names else ""
         print(f"{label}\n{header}{extra}")
@@ -177,10 +184,10 @@ def report(
             print(row)
         print()
     if "torch" in names:
-        for mode in ("forward", "both"):
+        for mode, label in MODES:
             ratios = [s["cnnlib"][mode] / s["torch"][mode] for _, s in results]
             print(
-                f"cnnlib ÷ torch, {'forward' if mode == 'forward' else 'forward + backward'}: "
+                f"cnnlib ÷ torch, {label}: "
                 f"geometric mean {geomean(ratios):.2f}, worst {max(ratios):.2f}"
             )
     speedups = [s["loops"]["both"] / s["cnnlib"]["both"] for _, s in results]
