@@ -55,7 +55,7 @@ from cnnlib.layers import (
     Softmax,
     Tanh,
 )
-from cnnlib.model import Sequential, _rebuilt_layers
+from cnnlib.model import Sequential
 
 __all__ = [
     "VGG16_CONFIG",
@@ -323,6 +323,11 @@ def _built(model: Sequential, owner: str) -> tuple[int, ...]:
     return model.input_shape
 
 
+def _unbuilt(layer: Layer) -> Layer:
+    """A fresh, unbuilt layer of the same class, configuration and name."""
+    return type(layer)(**layer.config(), name=layer.name)
+
+
 def dense_to_conv(model: Sequential) -> Sequential:
     r"""An all-convolutional copy of ``model``: its ``Flatten → Dense …`` head as convolutions.
 
@@ -372,11 +377,9 @@ def dense_to_conv(model: Sequential) -> Sequential:
             f"{owner}: {model.layers[flatten].name} flattens inputs of shape {volume}; "
             "expected a (C, H, W) volume"
         )
-    fresh = _rebuilt_layers(model.architecture(), owner)  # unbuilt, same configs and names
-    layers = fresh[:flatten]
+    layers = [_unbuilt(layer) for layer in model.layers[:flatten]]
     kernel: int | tuple[int, int] = (volume[1], volume[2])
-    for index in range(flatten + 1, len(model.layers)):
-        layer = model.layers[index]
+    for layer in model.layers[flatten + 1 :]:
         if isinstance(layer, Dense):
             layers.append(
                 Conv2D(
@@ -390,7 +393,7 @@ def dense_to_conv(model: Sequential) -> Sequential:
             )
             kernel = 1
         elif isinstance(layer, _POINTWISE):
-            layers.append(fresh[index])
+            layers.append(_unbuilt(layer))
         else:
             raise ValueError(
                 f"{owner}: {layer.name} ({type(layer).__name__}) follows the Flatten; only "
