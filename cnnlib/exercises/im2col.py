@@ -15,6 +15,7 @@ output reshaped without moving the batch axis first, the bias forgotten, a flipp
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -253,37 +254,27 @@ COL2IM = Exercise(
             "you assigned each window (dx[window] = …) instead of adding it (+=): where "
             "windows overlap, the last one overwrites the others. A pixel read by several "
             "windows must receive the sum of their columns' values",
-            lambda cols, shape, k, stride=1, padding=0: _scatter(
-                cols, shape, k, stride, padding, assign=True
-            ),
+            partial(_scatter, assign=True),
         ),
         Mistake(
             "you averaged the overlapping values: col2im is not the inverse of im2col but "
             "its transpose (adjoint), which *adds* them — exactly what the gradient needs",
-            lambda cols, shape, k, stride=1, padding=0: _scatter(
-                cols, shape, k, stride, padding, average=True
-            ),
+            partial(_scatter, average=True),
         ),
         Mistake(
             "your windows move one pixel at a time: window (i, j) starts at "
             "(i·stride, j·stride), not (i, j)",
-            lambda cols, shape, k, stride=1, padding=0: _scatter(
-                cols, shape, k, stride, padding, step=1
-            ),
+            partial(_scatter, step=1),
         ),
         Mistake(
             "you returned the padded image; crop the padding off at the end "
             "(padded[:, :, p:p + H, p:p + W]): what was added to it belongs to no pixel",
-            lambda cols, shape, k, stride=1, padding=0: _scatter(
-                cols, shape, k, stride, padding, crop=False
-            ),
+            partial(_scatter, crop=False),
         ),
         Mistake(
             "you read the rows channel-last, (m, l, c); im2col's rows are channel-first, "
             "(c, m, l): all of channel 0's taps, then channel 1's",
-            lambda cols, shape, k, stride=1, padding=0: _scatter(
-                cols, shape, k, stride, padding, channel_last=True
-            ),
+            partial(_scatter, channel_last=True),
         ),
     ),
     highlight="overlaps added, strided windows, padding dropped",
@@ -377,21 +368,17 @@ CONV2D_IM2COL = Exercise(
             "you reshaped the GEMM's (F, N·H_out·W_out) output straight to "
             "(N, F, H_out, W_out): its first axis is the filters, so reshape it to "
             "(F, N, H_out, W_out) and then move the batch first with .transpose(1, 0, 2, 3)",
-            lambda x, w, b=None, stride=1, padding=0: _gemm(
-                x, w, b, stride, padding, no_transpose=True
-            ),
+            partial(_gemm, no_transpose=True),
         ),
         Mistake(
             "you forgot the bias: add b[f] to every output of filter f "
             "(b.reshape(1, F, 1, 1) broadcasts it)",
-            lambda x, w, b=None, stride=1, padding=0: _gemm(x, w, b, stride, padding, no_bias=True),
+            partial(_gemm, no_bias=True),
         ),
         Mistake(
             "you flattened the filters channel-last, (m, l, c); the columns are "
             "channel-first, (c, m, l), and so is w.reshape(F, -1) — no transpose needed",
-            lambda x, w, b=None, stride=1, padding=0: _gemm(
-                x, w, b, stride, padding, channel_last=True
-            ),
+            partial(_gemm, channel_last=True),
         ),
         Mistake(
             "you flipped the kernel: a CNN's convolution is a cross-correlation "
@@ -504,37 +491,27 @@ CONV2D_BACKWARD_IM2COL = Exercise(
             "you reshaped dy (N, F, H_out, W_out) straight to (F, N·H_out·W_out): move the "
             "filter axis first, dy.transpose(1, 0, 2, 3).reshape(F, -1), so that its "
             "columns line up with the columns of im2col, (n, i, j)",
-            lambda dy, x, w, stride=1, padding=0: _backward_gemm(
-                dy, x, w, stride, padding, batch_unmoved=True
-            ),
+            partial(_backward_gemm, batch_unmoved=True),
         ),
         Mistake(
             "your dx assigns each window instead of adding it: where windows overlap, a "
             "pixel must collect the gradient of every window that read it (col2im adds)",
-            lambda dy, x, w, stride=1, padding=0: _backward_gemm(
-                dy, x, w, stride, padding, assign=True
-            ),
+            partial(_backward_gemm, assign=True),
         ),
         Mistake(
             "your dw is transposed: dW_row = dY_row · colsᵀ is (F, C·k·k) and reshapes to "
             "w.shape; cols · dY_rowᵀ is (C·k·k, F)",
-            lambda dy, x, w, stride=1, padding=0: _backward_gemm(
-                dy, x, w, stride, padding, dw_transposed=True
-            ),
+            partial(_backward_gemm, dw_transposed=True),
         ),
         Mistake(
             "your db is summed over the batch only; each filter's bias was added at every "
             "output position too, so db[f] = dy[:, f].sum() over images, rows and columns",
-            lambda dy, x, w, stride=1, padding=0: _backward_gemm(
-                dy, x, w, stride, padding, db_batch_only=True
-            ),
+            partial(_backward_gemm, db_batch_only=True),
         ),
         Mistake(
             "your dx still has the padding: col2im must crop it off (its gradient goes "
             "nowhere), so that dx has the shape of x",
-            lambda dy, x, w, stride=1, padding=0: _backward_gemm(
-                dy, x, w, stride, padding, uncropped=True
-            ),
+            partial(_backward_gemm, uncropped=True),
         ),
     ),
     highlight="dx = col2im(W_rowᵀ·dY), dW = dY·colsᵀ, db summed",
