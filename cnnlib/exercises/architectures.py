@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from cnnlib import geometry
-from cnnlib.exercises.core import Case, Exercise, Mistake
+from cnnlib.exercises.core import Case, Exercise, Mistake, random_grid
 
 __all__ = [
     "check_conv_stack_params",
@@ -340,10 +340,6 @@ def _height_width_swapped(weight: Array, volume: Sequence[int]) -> Array:
     return weight.reshape(weight.shape[0], c, w, h).transpose(0, 1, 3, 2)
 
 
-def _weights(units: int, features: int, seed: int) -> Array:
-    return np.random.default_rng(seed).normal(size=(units, features)).round(2)
-
-
 DENSE_TO_CONV_WEIGHT = Exercise(
     name="dense_to_conv_weight",
     reference=_dense_to_conv_weight,
@@ -352,10 +348,13 @@ DENSE_TO_CONV_WEIGHT = Exercise(
             (np.arange(12.0).reshape(1, 12), (3, 2, 2)),
             note="one unit reading a 3×2×2 volume: weights 0 … 11 in flattening order",
         ),
-        Case((_weights(2, 24, 1), (2, 3, 4)), note="two units reading a 2×3×4 volume"),
-        Case((_weights(4, 30, 2), (5, 2, 3)), note="four units, a 5×2×3 volume"),
-        Case((_weights(10, 64, 3), (64, 1, 1)), note="a dense layer after a 1×1 map: a 1×1 conv"),
-        Case((_weights(3, 15, 4), (1, 3, 5)), note="a single channel, 3×5"),
+        Case((random_grid(2, 24, seed=1), (2, 3, 4)), note="two units reading a 2×3×4 volume"),
+        Case((random_grid(4, 30, seed=2), (5, 2, 3)), note="four units, a 5×2×3 volume"),
+        Case(
+            (random_grid(10, 64, seed=3), (64, 1, 1)),
+            note="a dense layer after a 1×1 map: a 1×1 conv",
+        ),
+        Case((random_grid(3, 15, seed=4), (1, 3, 5)), note="a single channel, 3×5"),
     ),
     mistakes=(
         Mistake(
