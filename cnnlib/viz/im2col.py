@@ -20,7 +20,7 @@ from matplotlib.colors import to_hex, to_rgb
 from numpy.typing import ArrayLike, NDArray
 
 from cnnlib._validation import real_array
-from cnnlib.geometry import conv_output_size
+from cnnlib.geometry import conv_output_shape
 from cnnlib.im2col import col2im, im2col
 from cnnlib.viz.figure import PALETTE, Figure, new_figure
 from cnnlib.viz.grid import draw_grid, outline
@@ -130,17 +130,6 @@ def _layout(
     return fig, channel_axes, matrix_ax
 
 
-def _geometry(
-    shape: tuple[int, int, int], kernel_size: int, stride: int, padding: int
-) -> tuple[int, int]:
-    """``(H_out, W_out)`` of a ``(C, H, W)`` input."""
-    _, h, w = shape
-    return (
-        conv_output_size(h, kernel_size, stride, padding),
-        conv_output_size(w, kernel_size, stride, padding),
-    )
-
-
 def im2col_figure(
     x: ArrayLike,
     kernel_size: int,
@@ -173,7 +162,7 @@ def im2col_figure(
     shape = (image.shape[0], image.shape[1], image.shape[2])
     cols = im2col(image[None], kernel_size, stride, padding)
     sources = _sources(shape, kernel_size, stride, padding)
-    out_h, out_w = _geometry(shape, kernel_size, stride, padding)
+    _, out_h, out_w = conv_output_shape(shape, 1, kernel_size, stride, padding)
     if highlight is not None and not (0 <= highlight[0] < out_h and 0 <= highlight[1] < out_w):
         raise ValueError(
             f"{owner}: highlight {highlight!r} is not an output position; "
@@ -237,11 +226,11 @@ def col2im_figure(
     if len(input_shape) != 3:
         raise ValueError(f"{owner}: input_shape must be (C, H, W), got {input_shape!r}")
     shape = (int(input_shape[0]), int(input_shape[1]), int(input_shape[2]))
-    matrix = np.asarray(real_array(cols, "cols", owner=owner, axes=("C·k·k", "H_out·W_out")))
+    matrix = real_array(cols, "cols", owner=owner, axes=("C·k·k", "H_out·W_out"))
     back = col2im(matrix, (1, *shape), kernel_size, stride, padding)[0]
     sources = _sources(shape, kernel_size, stride, padding)
     counts = np.bincount(sources[sources >= 0], minlength=int(np.prod(shape))).reshape(shape)
-    out_h, out_w = _geometry(shape, kernel_size, stride, padding)
+    _, out_h, out_w = conv_output_shape(shape, 1, kernel_size, stride, padding)
     channels, h, w = shape
     fig, channel_axes, matrix_ax = _layout(channels, (h, w), matrix.shape, matrix_first=True)
     for c, ax in enumerate(channel_axes):
