@@ -13,11 +13,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.patches import Circle, Rectangle
 from numpy.typing import ArrayLike
 
 from cnnlib._validation import check_int
-from cnnlib.geometry import _kernel_stride_dilation, conv_output_size, receptive_fields
+from cnnlib.geometry import (
+    FieldOfView,
+    _kernel_stride_dilation,
+    conv_output_size,
+    receptive_fields,
+)
 from cnnlib.viz.figure import PALETTE, Figure, new_figure
 
 __all__ = ["receptive_field_figure", "score_grid_figure"]
@@ -40,6 +46,96 @@ def _parse(layers: Sequence[Sequence[int]], owner: str) -> list[tuple[int, int, 
     if not layers:
         raise ValueError(f"{owner}: give at least one layer per stack")
     return [_kernel_stride_dilation(layer, index, owner) for index, layer in enumerate(layers)]
+
+
+def _draw_edges(
+    ax: Axes,
+    layers: Sequence[tuple[int, int, int]],
+    centres: list[list[float]],
+    feeding: list[set[int]],
+) -> None:
+    """A line from every feeding unit to each of the ``k`` units of the row below it reads."""
+    for level in range(1, len(centres)):
+        k, s, d = layers[level - 1]
+        for u in sorted(feeding[level]):
+            for m in range(k):
+                below = u * s + d * m
+                ax.plot(
+                    [centres[level][u], centres[level - 1][below]],
+                    [level - 0.22, level - 1 + 0.3],
+                    color=PALETTE["window"],
+                    linewidth=0.8,
+                    alpha=0.7,
+                    zorder=1,
+                )
+
+
+def _draw_units(ax: Axes, centres: list[list[float]], feeding: list[set[int]]) -> None:
+    """The input pixels as squares, the layers' units as circles; feeding ones filled."""
+    for level, row in enumerate(centres):
+        for u, x in enumerate(row):
+            fill = PALETTE["window_fill"] if u in feeding[level] else IDLE
+            edge = PALETTE["window"] if u in feeding[level] else PALETTE["grid"]
+            if level == 0:
+                patch: Any = Rectangle(
+                    (x - 0.42, -0.3), 0.84, 0.6, facecolor=fill, edgecolor=edge, zorder=2
+                )
+            else:
+                patch = Circle((x, level), 0.22, facecolor=fill, edgecolor=edge, zorder=2)
+            ax.add_patch(patch)
+
+
+def _draw_stack(
+    ax: Axes,
+    title: str,
+    layers: list[tuple[int, int, int]],
+    fields: list[FieldOfView],
+    n: int,
+    depth: int,
+) -> None:
+    """One panel of :func:`receptive_field_figure`: ``n`` input pixels and the layers above.
+
+    The units feeding the top layer's middle unit are filled and joined to their inputs; a
+    bracket spans the field. ``depth`` is the deepest stack's, so that all panels align.
+    """
+    sizes = [n]
+    for k, s, d in layers:
+        sizes.append(conv_output_size(sizes[-1], k, s, dilation=d))
+    top = (sizes[-1] - 1) // 2
+    feeding = _feeding(layers, sizes, top)
+    centres = [[float(u) for u in range(n)]]
+    for field, size in zip(fields, sizes[1:], strict=True):
+        centres.append([field.start + u * field.jump for u in range(size)])
+    _draw_edges(ax, layers, centres, feeding)  # edges first, so units cover them
+    _draw_units(ax, centres, feeding)
+    labels = ["input"] + [
+        f"{k}×{k}" + (f", s={s}" if s > 1 else "") + (f", d={d}" if d > 1 else "")
+        for k, s, d in layers
+    ]
+    for level, label in enumerate(labels):
+        ax.text(-0.8, level, label, ha="right", va="center", fontsize=9, color=PALETTE["text"])
+    used = sorted(feeding[0])
+    ax.annotate(
+        "",
+        xy=(used[0] - 0.45, -0.55),
+        xytext=(used[-1] + 0.45, -0.55),
+        arrowprops={"arrowstyle": "|-|", "color": PALETTE["text"], "linewidth": 1.0},
+    )
+    r = fields[-1].size
+    ax.text(
+        (used[0] + used[-1]) / 2,
+        -0.95,
+        f"{r} input pixels",
+        ha="center",
+        va="top",
+        fontsize=9,
+        color=PALETTE["text"],
+    )
+    ax.set_title(f"{title}: receptive field {r}", fontsize=10, color=PALETTE["text"])
+    ax.set_xlim(-4.2, n)
+    ax.set_ylim(-1.5, depth + 0.5)
+    ax.set_aspect("equal")
+    ax.axis("off")
 
 
 def receptive_field_figure(
@@ -77,67 +173,7 @@ def receptive_field_figure(
     fig = new_figure(min(2.2 + 0.36 * sum(spans), 13.0), 1.1 + 0.75 * depth)
     axes = fig.subplots(1, len(parsed), squeeze=False)[0]
     for ax, (title, layers), fields, n in zip(axes, parsed.items(), all_fields, spans, strict=True):
-        sizes = [n]
-        for k, s, d in layers:
-            sizes.append(conv_output_size(sizes[-1], k, s, dilation=d))
-        top = (sizes[-1] - 1) // 2
-        feeding = _feeding(layers, sizes, top)
-        centres = [[float(u) for u in range(n)]]
-        for field in fields:
-            offset = (field.size - 1) / 2
-            centres.append([offset + u * field.jump for u in range(sizes[len(centres)])])
-        for level in range(1, len(sizes)):  # edges first, so units cover them
-            k, s, d = layers[level - 1]
-            for u in sorted(feeding[level]):
-                for m in range(k):
-                    below = u * s + d * m
-                    ax.plot(
-                        [centres[level][u], centres[level - 1][below]],
-                        [level - 0.22, level - 1 + 0.3],
-                        color=PALETTE["window"],
-                        linewidth=0.8,
-                        alpha=0.7,
-                        zorder=1,
-                    )
-        for level, row in enumerate(centres):
-            for u, x in enumerate(row):
-                fill = PALETTE["window_fill"] if u in feeding[level] else IDLE
-                edge = PALETTE["window"] if u in feeding[level] else PALETTE["grid"]
-                if level == 0:
-                    patch: Any = Rectangle(
-                        (x - 0.42, -0.3), 0.84, 0.6, facecolor=fill, edgecolor=edge, zorder=2
-                    )
-                else:
-                    patch = Circle((x, level), 0.22, facecolor=fill, edgecolor=edge, zorder=2)
-                ax.add_patch(patch)
-        labels = ["input"] + [
-            f"{k}×{k}" + (f", s={s}" if s > 1 else "") + (f", d={d}" if d > 1 else "")
-            for k, s, d in layers
-        ]
-        for level, label in enumerate(labels):
-            ax.text(-0.8, level, label, ha="right", va="center", fontsize=9, color=PALETTE["text"])
-        used = sorted(feeding[0])
-        ax.annotate(
-            "",
-            xy=(used[0] - 0.45, -0.55),
-            xytext=(used[-1] + 0.45, -0.55),
-            arrowprops={"arrowstyle": "|-|", "color": PALETTE["text"], "linewidth": 1.0},
-        )
-        r = fields[-1].size
-        ax.text(
-            (used[0] + used[-1]) / 2,
-            -0.95,
-            f"{r} input pixels",
-            ha="center",
-            va="top",
-            fontsize=9,
-            color=PALETTE["text"],
-        )
-        ax.set_title(f"{title}: receptive field {r}", fontsize=10, color=PALETTE["text"])
-        ax.set_xlim(-4.2, n)
-        ax.set_ylim(-1.5, depth + 0.5)
-        ax.set_aspect("equal")
-        ax.axis("off")
+        _draw_stack(ax, title, layers, fields, n, depth)
     return fig
 
 
