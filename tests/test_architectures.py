@@ -400,7 +400,7 @@ def test_receptive_fields_of_the_classic_nets_are_the_published_ones(vgg):
     assert [name for name, _ in lenet] == ["conv2d_1", "maxpool2d_1", "conv2d_2", "maxpool2d_2"]
 
 
-def test_receptive_fields_of_a_model_with_padding_matchtorch_or_skip():
+def test_receptive_fields_of_a_model_with_padding_match_torch():
     torch = torch_or_skip()
     model = Sequential(
         [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from exercise_contract import ExerciseContract
@@ -103,7 +105,7 @@ def test_the_receptive_field_reference_matches_torch_gradients():
         assert int(np.count_nonzero(x.grad.numpy())) == expected, layers
 
 
-def test_the_parameter_reference_counts_liketorch_or_skip():
+def test_the_parameter_reference_counts_like_torch():
     torch = torch_or_skip()
     for case in CONV_STACK_PARAMS.cases:
         kernel_sizes, channels = case.args
@@ -139,7 +141,7 @@ def test_the_output_shape_reference_matches_torch_shapes():
         assert case.call(OUTPUT_SHAPES.reference) == tuple(shapes)
 
 
-def test_the_converted_weight_gives_the_dense_scores_intorch_or_skip():
+def test_the_converted_weight_gives_the_dense_scores_in_torch():
     torch = torch_or_skip()
     for case in DENSE_TO_CONV_WEIGHT.cases:
         weight, volume = case.args
@@ -177,8 +179,6 @@ def test_a_stack_without_biases_reports_the_count():
 
 
 def test_output_shapes_rounding_up_names_the_cifar_pool():
-    import math
-
     def ceiling(input_shape, layers):
         c, h, w = input_shape
         out = []
