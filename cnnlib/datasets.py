@@ -210,7 +210,7 @@ def _as_images(pixels: NDArray[np.uint8], raw: bool, maximum: float) -> NDArray[
     batch = pixels[:, None, :, :]
     if raw:
         return np.ascontiguousarray(batch, dtype=np.uint8)
-    return (batch.astype(np.float32) / np.float32(maximum)).astype(np.float32)
+    return batch.astype(np.float32) / np.float32(maximum)
 
 
 def load_digits(raw: bool = False) -> tuple[NDArray[Any], NDArray[np.int64]]:
@@ -324,8 +324,8 @@ def shift_images(
             chosen = np.flatnonzero((shifts[:, 0] == dy) & (shifts[:, 1] == dx))
             if chosen.size == 0:
                 continue
-            source = batch[chosen][
-                :, :, max(0, -dy) : height - max(0, dy), max(0, -dx) : width - max(0, dx)
+            source = batch[
+                chosen, :, max(0, -dy) : height - max(0, dy), max(0, -dx) : width - max(0, dx)
             ]
             out[chosen, :, max(0, dy) : height - max(0, -dy), max(0, dx) : width - max(0, -dx)] = (
                 source

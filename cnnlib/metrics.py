@@ -40,9 +40,7 @@ def _labels(values: ArrayLike, name: str, owner: str) -> NDArray[np.int64]:
         raise ValueError(f"{owner}: {name} must be 1-D labels (N,), got shape {array.shape}{hint}")
     if array.size == 0:
         raise ValueError(f"{owner}: {name} is empty")
-    if array.dtype.kind == "b":
-        return array.astype(np.int64)
-    if array.dtype.kind in "iu":
+    if array.dtype.kind in "biu":
         return array.astype(np.int64)
     if array.dtype.kind == "f":
         bad = np.flatnonzero(~np.isfinite(array) | (np.mod(array, 1) != 0))
@@ -133,8 +131,6 @@ def accuracy(scores_or_labels: ArrayLike, labels: ArrayLike, threshold: float = 
     else:
         predicted = _labels(said, "scores_or_labels", owner)
     _same_length(predicted, truth, "scores_or_labels and labels", owner)
-    if predicted.size == 0:
-        raise ValueError(f"{owner}: scores_or_labels is empty")
     return float(np.mean(predicted == truth))
 
 
@@ -281,7 +277,7 @@ def most_confused(
     names = list(range(k)) if classes is None else list(classes)
     if len(names) != k:
         raise ValueError(f"{owner}: {len(names)} class names for a {k}×{k} matrix")
-    off = counts.astype(np.float64).copy()
+    off = counts.astype(np.float64)
     np.fill_diagonal(off, -np.inf)
     flat = off.reshape(-1)
     order = np.argsort(-flat, kind="stable")

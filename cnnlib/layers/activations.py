@@ -72,9 +72,6 @@ class ReLU(_Elementwise):
         self._positive = x > 0
         return np.asarray(np.maximum(x, 0))
 
-    def _derivative(self) -> NDArray[Any]:
-        return self._positive.astype(self.dtype)
-
     def _backward(self, grad: NDArray[Any]) -> NDArray[Any]:
         # A product with the 0/1 mask is branch-free and many times faster than np.where on
         # random signs; only where grad holds inf or NaN (0·∞ = NaN) is np.where needed to

@@ -233,5 +233,5 @@ class LocallyConnected2D(_Windowed):
             return None
         dcols = np.matmul(self.params["weight"].transpose(0, 2, 1), per_position)  # (P, K, N)
         matrix = dcols.transpose(1, 2, 0).reshape(dcols.shape[1], -1)  # (K, N·P)
-        input_shape = (n, *self.input_shape) if self.input_shape else grad.shape
-        return col2im(matrix, input_shape, spec.kernel, spec.stride, spec.padding)
+        assert self.input_shape is not None
+        return col2im(matrix, (n, *self.input_shape), spec.kernel, spec.stride, spec.padding)

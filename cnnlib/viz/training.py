@@ -216,7 +216,7 @@ def confusion_matrix_figure(
     names = [str(c) for c in (range(k) if classes is None else classes)]
     if len(names) != k:
         raise ValueError(f"{owner}: {len(names)} class names for a {k}×{k} matrix")
-    off = counts.astype(np.float64).copy()
+    off = counts.astype(np.float64)
     np.fill_diagonal(off, 0)
     worst = float(off.max()) or 1.0
     cell = max(size, 0.3)
