@@ -14,6 +14,7 @@ from generators seeded by ``seed``, so the same model trained twice gives the sa
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import math
 import signal
@@ -426,14 +427,7 @@ class Sequential:
                     for number in range(batches):
                         if interrupted():
                             history.interrupted = True
-                            complete = f"{history.epochs} complete epoch" + (
-                                "" if history.epochs == 1 else "s"
-                            )
-                            print(
-                                f"Training interrupted in epoch {epoch + 1} after {number} of "
-                                f"{batches} batches; the model keeps the weights of its last "
-                                f"step, and the history holds {complete}."
-                            )
+                            print(_interruption(epoch, number, batches, history.epochs))
                             return history
                         chosen = order[number * batch_size : (number + 1) * batch_size]
                         batch_x, batch_y = inputs[chosen], targets[chosen]
@@ -624,10 +618,8 @@ class Sequential:
                 f"{path}: saved for inputs {tuple(architecture['input_shape'])}, but this model "
                 f"takes {tuple(mine['input_shape'])}"
             )
-        theirs, ours = architecture["layers"], mine["layers"]
-        for index in range(max(len(theirs), len(ours))):
-            a = theirs[index] if index < len(theirs) else None
-            b = ours[index] if index < len(ours) else None
+        pairs = itertools.zip_longest(architecture["layers"], mine["layers"])
+        for index, (a, b) in enumerate(pairs):
             if a is None or b is None or (a["class"], a["config"]) != (b["class"], b["config"]):
                 raise ValueError(
                     f"{path}: the saved architecture differs at layer {index}: the file has "
@@ -693,6 +685,15 @@ def _number_by_kind(layers: Sequence[Layer]) -> None:
         if layer.auto_named:
             layer.rename(f"{kind}_{counts[kind]}")
             layer.auto_named = False
+
+
+def _interruption(epoch: int, number: int, batches: int, complete: int) -> str:
+    """What ``fit`` prints when Ctrl-C stops it before batch ``number`` of ``epoch``."""
+    epochs = f"{complete} complete epoch" + ("" if complete == 1 else "s")
+    return (
+        f"Training interrupted in epoch {epoch + 1} after {number} of {batches} batches; the "
+        f"model keeps the weights of its last step, and the history holds {epochs}."
+    )
 
 
 def _describe(entry: dict[str, Any] | None) -> str:
