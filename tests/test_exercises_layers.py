@@ -95,7 +95,7 @@ def test_the_references_agree_with_the_definitions(rng):
     assert all(report.passed for report in reports)
     np.testing.assert_allclose(DENSE_BACKWARD.reference(dy, x, w)[0], dy @ w)
 
-    param, velocity = rng.normal(size=3), rng.normal(size=3)
+    param = rng.normal(size=3)
     grads = [rng.normal(size=3) for _ in range(3)]
     sgd = optim.SGD(lr=0.1, momentum=0.9)
     mine, theirs = param.copy(), param.copy()

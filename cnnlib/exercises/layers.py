@@ -59,6 +59,15 @@ def _normalised(e: Array, axis: int | None) -> Array:
     return result
 
 
+def _stable_softmax(z: Array) -> Array:
+    return _normalised(np.exp(z - z.max(axis=1, keepdims=True)), axis=1)
+
+
+def _naive_softmax(z: Array) -> Array:
+    """Without the max subtraction: overflows on large logits (a mistake)."""
+    return _normalised(np.exp(z), axis=1)
+
+
 SOFTMAX = Exercise(
     name="softmax",
     reference=_softmax,
@@ -86,7 +95,7 @@ SOFTMAX = Exercise(
             "you exponentiated the logits as they are: e^1000 overflows to inf and inf/inf is "
             "nan (and e^−1000 underflows to 0, giving 0/0). Subtract each row's maximum "
             "first — softmax(z − c) = softmax(z) — so the largest exponent is e^0 = 1",
-            _quiet(lambda z: _normalised(np.exp(z), axis=1)),
+            _quiet(_naive_softmax),
         ),
         Mistake(
             "you normalised over axis 0 (down the columns, across the batch); each *row* is "
@@ -136,12 +145,6 @@ def _cross_entropy(logits: Array, labels: Array) -> tuple[float, Array]:
     return CrossEntropy().forward(np.asarray(logits, dtype=np.float64), labels)
 
 
-def _stable_softmax(z: Array) -> Array:
-    e = np.exp(z - z.max(axis=1, keepdims=True))
-    result: Array = e / e.sum(axis=1, keepdims=True)
-    return result
-
-
 def _onehot(labels: Array, classes: int) -> Array:
     result: Array = np.eye(classes)[np.asarray(labels)]
     return result
@@ -170,12 +173,6 @@ def _mean(n: int) -> float:
 
 def _right_gradient(p: Array, onehot: Array, n: int) -> Array:
     result: Array = (p - onehot) / n
-    return result
-
-
-def _naive_softmax(z: Array) -> Array:
-    e = np.exp(z)
-    result: Array = e / e.sum(axis=1, keepdims=True)
     return result
 
 
