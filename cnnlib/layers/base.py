@@ -135,6 +135,15 @@ class Layer:
     def _backward(self, grad: NDArray[Any]) -> NDArray[Any] | None:
         raise NotImplementedError
 
+    def _image_shape(self, input_shape: tuple[int, ...]) -> tuple[int, int, int]:
+        """``(C, H, W)`` of one image, for layers that take images; an error naming the layer."""
+        if len(input_shape) != 3:
+            raise ValueError(
+                f"{self.name} ({type(self).__name__}): expects images of shape (N, C, H, W), "
+                f"got inputs of shape {shape_text(input_shape)}"
+            )
+        return input_shape[0], input_shape[1], input_shape[2]
+
     def _check(self, array: NDArray[Any], shape: tuple[int, ...] | None, what: str) -> None:
         assert shape is not None
         if array.ndim != len(shape) + 1 or array.shape[1:] != shape:

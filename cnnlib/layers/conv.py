@@ -11,18 +11,8 @@ from cnnlib.conv import Workspace, conv2d_backward_columns, conv2d_forward, conv
 from cnnlib.geometry import IntOrPair, Padding2D
 from cnnlib.im2col import col2im, im2col
 from cnnlib.layers._activated import Activated
-from cnnlib.layers.base import shape_text
 
 __all__ = ["Conv2D", "LocallyConnected2D"]
-
-
-def _image_shape(layer: Activated, input_shape: tuple[int, ...]) -> tuple[int, int, int]:
-    if len(input_shape) != 3:
-        raise ValueError(
-            f"{layer.name} ({type(layer).__name__}): expects images of shape (N, C, H, W), "
-            f"got inputs of shape {shape_text(input_shape)}"
-        )
-    return input_shape[0], input_shape[1], input_shape[2]
 
 
 class _Windowed(Activated):
@@ -122,7 +112,7 @@ class Conv2D(_Windowed):
         }
 
     def _build_core(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        channels, height, width = _image_shape(self, input_shape)
+        channels, height, width = self._image_shape(input_shape)
         groups = int(self.groups)
         per_group = channels // groups if channels % groups == 0 else 0
         shape = (int(self.filters), per_group, *self._kernel())
@@ -192,7 +182,7 @@ class LocallyConnected2D(_Windowed):
         )
 
     def _build_core(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        channels, height, width = _image_shape(self, input_shape)
+        channels, height, width = self._image_shape(input_shape)
         kernel = self._kernel()
         self._spec = conv_spec(
             (1, channels, height, width),

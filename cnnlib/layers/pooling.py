@@ -9,7 +9,7 @@ from numpy.typing import NDArray
 
 from cnnlib import pooling
 from cnnlib.geometry import IntOrPair
-from cnnlib.layers.base import Layer, shape_text
+from cnnlib.layers.base import Layer
 
 __all__ = [
     "AvgPool2D",
@@ -19,16 +19,6 @@ __all__ = [
     "MaxPool2D",
     "MinPool2D",
 ]
-
-
-def _image_shape(layer: Layer, input_shape: tuple[int, ...]) -> tuple[int, int, int]:
-    """``(C, H, W)`` of one image, or an error naming the layer."""
-    if len(input_shape) != 3:
-        raise ValueError(
-            f"{layer.name} ({type(layer).__name__}): expects images of shape (N, C, H, W), "
-            f"got inputs of shape {shape_text(input_shape)}"
-        )
-    return input_shape[0], input_shape[1], input_shape[2]
 
 
 class _Pool(Layer):
@@ -48,7 +38,7 @@ class _Pool(Layer):
 
     def _build(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
         spec = pooling.pool_spec(
-            (1, *_image_shape(self, input_shape)),
+            (1, *self._image_shape(input_shape)),
             self.kernel_size,
             self.stride,
             self.padding,
@@ -128,7 +118,7 @@ class _GlobalPool(Layer):
     """Pool each channel over all positions: ``(N, C, H, W) → (N, C)``, for any ``H, W``."""
 
     def _build(self, input_shape: tuple[int, ...]) -> tuple[int, ...]:
-        return (_image_shape(self, input_shape)[0],)
+        return (self._image_shape(input_shape)[0],)
 
 
 class GlobalAvgPool2D(_GlobalPool):
