@@ -196,6 +196,8 @@ def conv_output_size(
     stride: int = 1,
     padding: Padding1D = 0,
     dilation: int = 1,
+    *,
+    owner: str = "conv_output_size",
 ) -> int:
     r"""Length of a convolution's output along one axis.
 
@@ -217,6 +219,9 @@ def conv_output_size(
         ``"valid"``, ``"same"``, ``"full"``, an int (both sides) or ``(before, after)``.
     dilation
         Gap factor ``d`` between kernel taps (≥ 1; 1 is an ordinary kernel).
+    owner
+        How error messages begin: a caller computing one axis of a larger shape names itself
+        and what it was computing.
 
     Returns
     -------
@@ -238,7 +243,6 @@ def conv_output_size(
     >>> conv_output_size(227, 11, stride=4)
     55
     """
-    owner = "conv_output_size"
     n = check_int(n, "input size n", owner=owner, minimum=1)
     k = check_int(kernel_size, "kernel_size", owner=owner, minimum=1)
     s = check_int(stride, "stride", owner=owner, minimum=1)

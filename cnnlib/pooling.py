@@ -139,11 +139,8 @@ def pool_spec(
     n, c, h, w = shape
     sizes = []
     for axis, size, k, s, p in (("height", h, kh, sh, ph), ("width", w, kw, sw, pw)):
-        try:
-            sizes.append(conv_output_size(size, k, s, p))
-        except ValueError as error:
-            detail = str(error).split(": ", 1)[1]
-            raise ValueError(f"{owner}: input {tuple(shape)} along the {axis}: {detail}") from None
+        context = f"{owner}: input {tuple(shape)} along the {axis}"
+        sizes.append(conv_output_size(size, k, s, p, owner=context))
     return PoolSpec((n, c, h, w), (kh, kw), (sh, sw), (ph, pw), (n, c, sizes[0], sizes[1]))
 
 

@@ -158,14 +158,11 @@ def correlate2d(
         ("height", x.shape[0], kh, sh, pad_h, dh),
         ("width", x.shape[1], kw, sw, pad_w, dw),
     ):
-        try:
-            conv_output_size(n, size, s, pad, d)
-        except ValueError as error:
-            detail = str(error).split(": ", 1)[1]
-            raise ValueError(
-                f"{owner}: image {x.shape} and kernel {k.shape} do not fit along the "
-                f"{axis} ({mode!r} mode): {detail}"
-            ) from None
+        context = (
+            f"{owner}: image {x.shape} and kernel {k.shape} do not fit along the "
+            f"{axis} ({mode!r} mode)"
+        )
+        conv_output_size(n, size, s, pad, d, owner=context)
     padded = np.pad(x, (pad_h, pad_w))
     span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
     windows = sliding_window_view(padded, (span_h, span_w))[::sh, ::sw, ::dh, ::dw]

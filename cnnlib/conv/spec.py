@@ -173,14 +173,11 @@ def conv_spec(
         ("height", h, kh, strides[0], pads[0], dilations[0]),
         ("width", w, kw, strides[1], pads[1], dilations[1]),
     ):
-        try:
-            sizes.append(conv_output_size(size, k, s, pad, d))
-        except ValueError as error:
-            detail = str(error).split(": ", 1)[1]
-            raise ValueError(
-                f"{owner}: x {_shape_text(x_shape)} and w {_shape_text(w_shape)} do not fit "
-                f"along the {axis}: {detail}"
-            ) from None
+        context = (
+            f"{owner}: x {_shape_text(x_shape)} and w {_shape_text(w_shape)} do not fit "
+            f"along the {axis}"
+        )
+        sizes.append(conv_output_size(size, k, s, pad, d, owner=context))
     return ConvSpec(
         batch=n,
         in_channels=c,
