@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 import pytest
 
+from cnnlib import exercises
 from cnnlib.exercises import ExerciseError
 from cnnlib.exercises.core import _same_behaviour, compare
 
@@ -88,6 +89,12 @@ class ExerciseContract:
 
         with pytest.raises(ExerciseError, match=f"{name} still raises NotImplementedError"):
             check(stub)
+
+    def test_the_checker_is_exported(self, name):
+        """``from cnnlib.exercises import check_<name>`` gives the checker tested here."""
+        _, check = self.EXERCISES[name]
+        assert f"check_{name}" in exercises.__all__
+        assert getattr(exercises, f"check_{name}") is check
 
     def test_checkers_refuse_something_that_is_not_a_function(self, name):
         _, check = self.EXERCISES[name]

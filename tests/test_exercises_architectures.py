@@ -223,8 +223,3 @@ def test_a_channels_last_kernel_reports_the_first_wrong_weight():
 def test_a_kernel_of_the_wrong_shape_is_told_both_shapes():
     with pytest.raises(ExerciseError, match=r"shape \(1, 12\), expected \(1, 3, 2, 2\)"):
         exercises.check_dense_to_conv_weight(lambda weight, volume: weight)
-
-
-def test_the_chapter_7_checkers_are_exported():
-    for name in ALL:
-        assert f"check_{name}" in exercises.__all__

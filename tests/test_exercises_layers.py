@@ -284,8 +284,3 @@ def test_sgd_momentum_in_place_update_is_told_to_copy():
 
     with pytest.raises(ExerciseError, match="changed its input array in place"):
         exercises.check_sgd_momentum_step(in_place)
-
-
-def test_the_chapter_5_checkers_are_exported():
-    for name in ALL:
-        assert f"check_{name}" in exercises.__all__

@@ -295,8 +295,3 @@ def test_a_list_instead_of_an_array_is_reported():
     with pytest.raises(ExerciseError) as info:
         exercises.check_concat_pool2d(returns_list)
     assert "returned a list; expected a NumPy array of shape (1, 2, 2, 2)" in str(info.value)
-
-
-def test_the_chapter_4_checkers_are_exported():
-    for name in ALL:
-        assert f"check_{name}" in exercises.__all__
