@@ -31,7 +31,6 @@ restored afterwards. Class scores are the model's outputs, or the logits before 
 
 from __future__ import annotations
 
-import copy
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -165,10 +164,11 @@ def _gradient(
     top: int,
     seed: Callable[[Array], Array],
     bottom: int,
-) -> tuple[Array, Array]:
+) -> tuple[list[Array], Array]:
     """Forward to layer ``top``, seed ``∂J/∂(its output)``, back to layer ``bottom``.
 
-    Returns the output of ``bottom`` (``x`` itself for ``bottom = −1``) and ``∂J/∂`` it.
+    Returns the outputs of layers ``0 … top`` and ``∂J/∂(output of bottom)`` (``∂J/∂x`` for
+    ``bottom = −1``).
     """
     flags = [layer.needs_input_grad for layer in model.layers]
     try:
@@ -179,7 +179,7 @@ def _gradient(
     finally:
         for layer, flag in zip(model.layers, flags, strict=True):
             layer.needs_input_grad = flag
-    return (x if bottom < 0 else outputs[bottom]), grad
+    return outputs, grad
 
 
 def _targets(target: ArrayLike | None, scores: Array, owner: str) -> NDArray[np.int64]:
@@ -416,8 +416,8 @@ def _class_gradient_at(
         )
     batch = model._inputs(x, owner)
     seed, chosen = _score_seed(target_class, owner)
-    activations, grad = _gradient(model, batch, top, seed, index)
-    return activations, grad, chosen["classes"]
+    outputs, grad = _gradient(model, batch, top, seed, index)
+    return outputs[index], grad, chosen["classes"]
 
 
 def layer_gradient(
@@ -661,28 +661,31 @@ def activation_maximization(
         grad[np.arange(len(output)), wanted] = 1.0 / positions
         return grad
 
-    def measure(images: Array) -> tuple[Array, Array]:
-        output = _forward(model, images, index, training=False)[index]
+    activations: list[Array] = []
+    objectives: list[Array] = []
+
+    def record(images: Array, output: Array | None = None) -> None:
+        """``a(x)`` and ``J(x)``, from the layer's ``output`` for ``images`` if it is known."""
+        if output is None:
+            output = _forward(model, images, index, training=False)[index]
         activation = _unit_values(output, wanted).astype(np.float64)
         norm = np.sum(images.astype(np.float64) ** 2, axis=tuple(range(1, images.ndim)))
-        return activation, activation - l2 * norm
-
-    activations, objectives = [], []
-    for step in range(steps + 1):
-        activation, objective = measure(x)
         activations.append(activation)
-        objectives.append(objective)
-        if step == steps:
-            break
-        dy, dx = rng.integers(-jitter, jitter + 1, size=2) if jitter else (0, 0)
-        shifted = np.roll(x, (int(dy), int(dx)), axis=(-2, -1))
-        _, grad = _gradient(model, shifted, index, seed_grad, -1)
-        grad = np.roll(grad, (-int(dy), -int(dx)), axis=(-2, -1))
+        objectives.append(activation - l2 * norm)
+
+    for step in range(steps):
+        dy, dx = map(int, rng.integers(-jitter, jitter + 1, size=2)) if jitter else (0, 0)
+        shifted = np.roll(x, (dy, dx), axis=(-2, -1))
+        outputs, grad = _gradient(model, shifted, index, seed_grad, -1)
+        # unshifted, the gradient's forward pass has already computed a(x)
+        record(x, outputs[index] if dy == dx == 0 else None)
+        grad = np.roll(grad, (-dy, -dx), axis=(-2, -1))
         x = x + lr * (grad - 2 * l2 * x)  # Python floats keep float32 arrays float32
         if blur and (step + 1) % blur_every == 0:
             x = gaussian_blur(x, blur).astype(model.dtype)
         if clip is not None:
             x = np.clip(x, *clip)
+    record(x)
     return ActivationMaximization(
         images=x,
         units=wanted,
@@ -935,7 +938,8 @@ def randomize_weights(
     barely changes when the weights it claims to explain are destroyed explains the input,
     not the model. Each chosen layer's weights are redrawn from a normal distribution with
     the trained weights' standard deviation (so the activations keep their scale), biases
-    are zeroed; the original model is not touched.
+    are zeroed; the original model is not touched, and the copy (as from
+    :meth:`~cnnlib.model.Sequential.copy`) is not compiled.
 
     Parameters
     ----------
@@ -946,8 +950,7 @@ def randomize_weights(
     seed
         Seeds the new weights.
     """
-    model = _model(model, "randomize_weights")
-    clone = copy.deepcopy(model)
+    clone = _model(model, "randomize_weights").copy()
     chosen = (
         range(len(clone.layers))
         if layers is None

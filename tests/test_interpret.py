@@ -282,6 +282,27 @@ def test_one_ascent_step_follows_the_numerical_gradient(rng):
     )
 
 
+@pytest.mark.parametrize("jitter", [0, 2])
+def test_the_recorded_activations_are_those_of_the_images_after_each_step(rng, jitter):
+    model = small_cnn(seed=2)
+    start = rng.standard_normal((2, 2, 8, 8))
+    units, l2 = [0, 5], 0.1
+
+    def run(steps):
+        return interpret.activation_maximization(
+            model, "conv2d_2", units, steps=steps, lr=0.1, l2=l2, jitter=jitter, start=start
+        )
+
+    result = run(3)
+    for step in range(4):
+        images = run(step).images  # the same seeded path, stopped after `step` steps
+        maps = interpret.feature_maps(model, images, "conv2d_2")
+        expected = np.array([maps[i, u].mean() for i, u in enumerate(units)])
+        np.testing.assert_allclose(result.activation[step], expected, rtol=1e-12)
+        penalty = l2 * np.sum(images**2, axis=(1, 2, 3))
+        np.testing.assert_allclose(result.objective[step], expected - penalty, rtol=1e-12)
+
+
 def test_activation_maximization_increases_its_objective(pretrained):
     result = interpret.activation_maximization(
         pretrained,
@@ -407,7 +428,11 @@ def test_randomize_weights_copies_and_redraws(pretrained):
     ratio = changed["dense_2.weight"].std() / original["dense_2.weight"].std()
     assert 0.9 < ratio < 1.1
     assert np.all(changed["dense_2.bias"] == 0)
-    assert interpret.randomize_weights(pretrained) is not pretrained
+    every = interpret.randomize_weights(pretrained)
+    assert every is not pretrained
+    # by default every layer with weights is redrawn
+    for key, value in every.parameters():
+        assert not np.array_equal(original[key], value), key
 
 
 # -------------------------------------------------------------------------- bad arguments
