@@ -9,8 +9,8 @@ import pytest
 from matplotlib.colors import to_rgba
 from PIL import Image
 
-from cnnlib import viz
-from cnnlib.layers import LeakyReLU, Sigmoid
+from cnnlib import Sequential, viz
+from cnnlib.layers import Flatten, LeakyReLU, Sigmoid
 from cnnlib.layers.base import _counters
 from cnnlib.viz.activations import CHANNEL_COLOURS, activation_curves
 
@@ -38,8 +38,14 @@ def test_flatten_figure_numbers_every_value_in_c_order():
     colours = [patch.get_facecolor() for patch in strip.patches]
     assert colours[:4] == [to_rgba(CHANNEL_COLOURS[0])] * 4
     assert colours[8:] == [to_rgba(CHANNEL_COLOURS[2])] * 4
-    # and the numbers are what numpy's reshape does with an NCHW sample
-    assert np.array_equal(np.arange(12).reshape(3, 2, 2).reshape(-1), np.arange(12))
+    # and the number in cell (c, i, j) is where cnnlib's Flatten puts that value of a sample
+    sample = np.random.default_rng(0).standard_normal((1, 3, 2, 2))
+    oracle = Sequential([Flatten(name="oracle")], input_shape=(3, 2, 2), dtype=np.float64)
+    flat = oracle.predict(sample)[0]
+    for c, ax in enumerate(channels):
+        for text in ax.texts:
+            j, i = (int(position) for position in text.get_position())  # the cell's centre
+            assert flat[int(text.get_text())] == sample[0, c, i, j]
     _white_png(fig)
 
 
