@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import figures
 import numpy as np
 import pytest
 from PIL import Image
@@ -14,19 +15,15 @@ X4 = np.array([[1, 2, 3, 0], [0, 1, 2, 3], [3, 0, 1, 2], [2, 3, 0, 1]])
 K2 = np.array([[1, 0], [-1, 1]])
 
 
-def _texts(ax):
-    return [t.get_text() for t in ax.texts]
-
-
 def test_sliding_window_figure_writes_the_worked_steps():
     fig = viz.sliding_window_figure(X4, K2, steps=(0, 1, 2))
     axes = fig.axes
     assert len(axes) == 9  # three rows: input, kernel, output
-    assert _texts(axes[0]) == [str(v) for v in X4.ravel()]
+    assert figures.texts(axes[0]) == [str(v) for v in X4.ravel()]
     assert axes[1].get_xlabel() == "1·1 + 2·0 + 0·(-1) + 1·1 = 2"
     assert axes[4].get_xlabel() == "2·1 + 3·0 + 1·(-1) + 2·1 = 3"
     assert axes[7].get_xlabel() == "3·1 + 0·0 + 2·(-1) + 3·1 = 4"
-    assert _texts(axes[8]) == ["2", "3", "4", "?", "?", "?", "?", "?", "?"]
+    assert figures.texts(axes[8]) == ["2", "3", "4", "?", "?", "?", "?", "?", "?"]
 
 
 def test_sliding_window_figure_rejects_a_step_that_does_not_exist():

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import io
-
+import figures
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
-from PIL import Image
 
 from cnnlib import Sequential, viz
 from cnnlib.layers import Flatten, LeakyReLU, Sigmoid
 from cnnlib.layers.base import _counters
 from cnnlib.viz.activations import CHANNEL_COLOURS, activation_curves
-
-
-def _texts(ax):
-    return [t.get_text() for t in ax.texts]
-
-
-def _white_png(fig):
-    image = Image.open(io.BytesIO(fig._repr_png_()))
-    assert image.format == "PNG"
-    assert image.convert("RGB").getpixel((1, 1)) == (255, 255, 255)
 
 
 # ----------------------------------------------------------------------------- flatten
@@ -31,8 +19,8 @@ def test_flatten_figure_numbers_every_value_in_c_order():
     channels, strip = fig.axes[:3], fig.axes[3]
     assert [ax.get_title() for ax in channels] == ["channel 0", "channel 1", "channel 2"]
     for c, ax in enumerate(channels):
-        assert _texts(ax) == [str(4 * c + k) for k in range(4)]
-    assert _texts(strip) == [str(k) for k in range(12)]
+        assert figures.texts(ax) == [str(4 * c + k) for k in range(4)]
+    assert figures.texts(strip) == [str(k) for k in range(12)]
     assert strip.get_title() == "flattened: 12 values = 3·2·2"
     # the strip is coloured by channel: the first four cells like channel 0, …
     colours = [patch.get_facecolor() for patch in strip.patches]
@@ -46,7 +34,7 @@ def test_flatten_figure_numbers_every_value_in_c_order():
         for text in ax.texts:
             j, i = (int(position) for position in text.get_position())  # the cell's centre
             assert flat[int(text.get_text())] == sample[0, c, i, j]
-    _white_png(fig)
+    figures.assert_white_png(fig)
 
 
 @pytest.mark.parametrize(
@@ -85,7 +73,7 @@ def test_activation_figure_titles_give_the_largest_slope():
     curve, derivative = sigmoid_ax.lines[2:4]  # after the two axis lines
     assert curve.get_label() == "f(x)"
     assert max(derivative.get_ydata()) == pytest.approx(0.25)
-    _white_png(fig)
+    figures.assert_white_png(fig)
 
 
 def test_activation_figure_leaves_the_layer_name_counter_alone():
@@ -125,7 +113,7 @@ def test_layer_profile_figure_draws_one_line_per_series_on_a_log_scale():
     assert [line.get_label() for line in ax.lines] == ["sigmoid", "relu"]
     assert list(ax.lines[0].get_xdata()) == [1, 2, 3]
     assert list(ax.lines[0].get_ydata()) == [1e-9, 1e-5, 1e-1]
-    _white_png(fig)
+    figures.assert_white_png(fig)
 
 
 def test_layer_profile_figure_refuses_what_a_log_scale_cannot_show():
@@ -162,7 +150,7 @@ def test_optimizer_paths_figure_draws_every_path_from_the_start():
     np.testing.assert_array_equal(ax.lines[2].get_xydata(), [[-2.0, 1.0]])
     assert ax.get_title() == "a bowl"
     assert ax.get_xlim() == (-3, 1)
-    _white_png(fig)
+    figures.assert_white_png(fig)
 
 
 def test_optimizer_paths_figure_refuses_paths_that_are_not_points():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 
+import figures
 import numpy as np
 import pytest
-from matplotlib.colors import to_rgba
 from PIL import Image
 
 from cnnlib import viz
@@ -16,36 +16,23 @@ from cnnlib.viz.figure import PALETTE
 DY = np.array([[1, -2], [3, 1]])
 
 
-def _texts(ax):
-    return [t.get_text() for t in ax.texts]
-
-
-def _filled(ax, colour):
-    """Cells (row, col) whose background has ``colour``."""
-    return sorted(
-        (int(patch.get_y()), int(patch.get_x()))
-        for patch in ax.patches
-        if patch.get_fill() and patch.get_facecolor() == to_rgba(colour)
-    )
-
-
 def test_dilated_gradient_figure_inserts_stride_minus_one_zeros():
     fig = viz.dilated_gradient_figure(DY, 3)
     original, dilated = fig.axes
     assert original.get_title() == "dL/dY\n2×2"
     assert dilated.get_title() == "dilated for stride 3\n2 zeros between entries: 4×4"
-    assert _texts(original) == ["1", "-2", "3", "1"]
-    values = np.array([float(t) for t in _texts(dilated)]).reshape(4, 4)
+    assert figures.texts(original) == ["1", "-2", "3", "1"]
+    values = np.array([float(t) for t in figures.texts(dilated)]).reshape(4, 4)
     assert np.array_equal(values, [[1, 0, 0, -2], [0, 0, 0, 0], [0, 0, 0, 0], [3, 0, 0, 1]])
     # the entries of dY keep their colour; the 12 inserted zeros are grey
-    assert _filled(dilated, KEPT) == [(0, 0), (0, 3), (3, 0), (3, 3)]
-    assert len(_filled(dilated, PALETTE["padding"])) == 12
+    assert figures.filled(dilated, KEPT) == [(0, 0), (0, 3), (3, 0), (3, 3)]
+    assert len(figures.filled(dilated, PALETTE["padding"])) == 12
 
 
 def test_dilated_gradient_figure_with_stride_one_changes_nothing():
     fig = viz.dilated_gradient_figure(DY, 1)
     assert fig.axes[1].get_title() == "dilated for stride 1\nno zeros inserted: 2×2"
-    assert _texts(fig.axes[1]) == _texts(fig.axes[0])
+    assert figures.texts(fig.axes[1]) == figures.texts(fig.axes[0])
 
 
 def test_pixel_contributions_figure_names_the_tap_of_every_reader():
@@ -58,9 +45,9 @@ def test_pixel_contributions_figure_names_the_tap_of_every_reader():
         "y[1, 1] reads x[1, 1]\nthrough k₀₀",
     ]
     for ax in readers:
-        assert _filled(ax, PIXEL) == [(1, 1)]
+        assert figures.filled(ax, PIXEL) == [(1, 1)]
     assert outputs.get_title() == "4 outputs\nread x[1, 1]"
-    assert _texts(outputs) == ["y₀₀", "y₀₁", "y₁₀", "y₁₁"]
+    assert figures.texts(outputs) == ["y₀₀", "y₀₁", "y₁₀", "y₁₁"]
     assert fig.get_supxlabel() == "dL/dx₁₁ = dy₀₀·k₁₁ + dy₀₁·k₁₀ + dy₁₀·k₀₁ + dy₁₁·k₀₀"
 
 

@@ -4,32 +4,15 @@ from __future__ import annotations
 
 import io
 
+import figures
 import numpy as np
 import pytest
-from matplotlib.colors import to_rgba
 from PIL import Image
 
 from cnnlib import viz
 from cnnlib.viz.correlation import FIRST, LAST_IN_ROW
 
 K9 = np.arange(1, 10).reshape(3, 3)
-
-
-def _texts(ax):
-    return [t.get_text() for t in ax.texts]
-
-
-def _numbers(ax, shape):
-    return np.array([float(t) for t in _texts(ax)]).reshape(shape)
-
-
-def _filled(ax, colour):
-    """Cells (row, col) whose background has ``colour``."""
-    return sorted(
-        (int(patch.get_y()), int(patch.get_x()))
-        for patch in ax.patches
-        if patch.get_facecolor() == to_rgba(colour)
-    )
 
 
 def test_rot180_figure_shows_the_flips_and_tracks_the_corners():
@@ -42,19 +25,29 @@ def test_rot180_figure_shows_the_flips_and_tracks_the_corners():
         "Kᵀ (transpose): not a rotation",
     ]
     original, rows, rotated, transposed = fig.axes
-    assert np.array_equal(_numbers(original, (3, 3)), K9)
-    assert np.array_equal(_numbers(rows, (3, 3)), K9[::-1])
-    assert np.array_equal(_numbers(rotated, (3, 3)), K9[::-1, ::-1])
-    assert np.array_equal(_numbers(transposed, (3, 3)), K9.T)
+    assert np.array_equal(figures.numbers(original, (3, 3)), K9)
+    assert np.array_equal(figures.numbers(rows, (3, 3)), K9[::-1])
+    assert np.array_equal(figures.numbers(rotated, (3, 3)), K9[::-1, ::-1])
+    assert np.array_equal(figures.numbers(transposed, (3, 3)), K9.T)
     # K[0, 0] and K[0, 2], followed from panel to panel
-    assert [_filled(ax, FIRST) for ax in fig.axes] == [[(0, 0)], [(2, 0)], [(2, 2)], [(0, 0)]]
-    assert [_filled(ax, LAST_IN_ROW) for ax in fig.axes] == [[(0, 2)], [(2, 2)], [(2, 0)], [(2, 0)]]
+    assert [figures.filled(ax, FIRST) for ax in fig.axes] == [
+        [(0, 0)],
+        [(2, 0)],
+        [(2, 2)],
+        [(0, 0)],
+    ]
+    assert [figures.filled(ax, LAST_IN_ROW) for ax in fig.axes] == [
+        [(0, 2)],
+        [(2, 2)],
+        [(2, 0)],
+        [(2, 0)],
+    ]
 
 
 def test_rot180_figure_handles_non_square_kernels_without_the_transpose():
     fig = viz.rot180_figure(np.arange(6).reshape(2, 3), transpose=False)
     assert len(fig.axes) == 3
-    assert np.array_equal(_numbers(fig.axes[2], (2, 3)), [[5, 4, 3], [2, 1, 0]])
+    assert np.array_equal(figures.numbers(fig.axes[2], (2, 3)), [[5, 4, 3], [2, 1, 0]])
 
 
 @pytest.mark.parametrize(
@@ -71,20 +64,20 @@ def test_impulse_response_figure_stamps_the_kernel(kernel, size):
         "correlation: rot180(K)",
         "convolution: K upright",
     ]
-    assert _numbers(impulse, (size, size)).sum() == 1
-    assert np.array_equal(_numbers(shown_kernel, kernel.shape), kernel)
+    assert figures.numbers(impulse, (size, size)).sum() == 1
+    assert np.array_equal(figures.numbers(shown_kernel, kernel.shape), kernel)
     kh, kw = kernel.shape
     expected = (
         (correlation, kernel[::-1, ::-1], (kh - 1, kw - 1)),  # K[0, 0] bottom-right
         (convolution, kernel, (0, 0)),  # K[0, 0] top-left: upright
     )
     for ax, stamp, (r, c) in expected:
-        values = _numbers(ax, (size, size))
+        values = figures.numbers(ax, (size, size))
         (frame,) = [p for p in ax.patches if not p.get_fill()]  # the outlined stamp
         top, left = int(frame.get_y()), int(frame.get_x())
         assert np.array_equal(values[top : top + kh, left : left + kw], stamp)
         assert values.sum() == kernel.sum()  # nothing clipped at the border
-        assert _filled(ax, FIRST) == [(top + r, left + c)]
+        assert figures.filled(ax, FIRST) == [(top + r, left + c)]
 
 
 def test_impulse_response_figure_renders_and_refuses_a_kernel_that_does_not_fit():

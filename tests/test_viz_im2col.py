@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import figures
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
@@ -20,19 +21,6 @@ def _cells(ax):
         for p in ax.patches
         if p.get_fill() and round(p.get_width()) == 1
     }
-
-
-def _frames(ax):
-    return sorted(
-        (round(p.get_y()), round(p.get_x()), round(p.get_height()), round(p.get_width()))
-        for p in ax.patches
-        if not p.get_fill()
-    )
-
-
-def _numbers(ax, shape):
-    values = [t.get_text() for t in ax.texts if not t.get_text().startswith("×")]
-    return np.array([float(v) for v in values]).reshape(shape)
 
 
 def test_im2col_figure_on_two_channels_copies_each_pixel_in_its_colour():
@@ -54,16 +42,16 @@ def test_im2col_figure_on_two_channels_copies_each_pixel_in_its_colour():
             [14, 15, 17, 18],
         ]
     )
-    assert np.array_equal(_numbers(matrix, (8, 4)), expected)
+    assert np.array_equal(figures.numbers(matrix, (8, 4)), expected)
     cells = _cells(matrix)
     for (r, c), value in np.ndenumerate(expected):
         assert cells[(r, c)] == to_rgba(pixel_colour(int(value) - 1))
     for channel, ax in enumerate((first, second)):
-        assert np.array_equal(_numbers(ax, (3, 3)), NUMBERED[channel])
+        assert np.array_equal(figures.numbers(ax, (3, 3)), NUMBERED[channel])
         for (r, c), value in np.ndenumerate(NUMBERED[channel]):
             assert _cells(ax)[(r, c)] == to_rgba(pixel_colour(int(value) - 1))
-        assert _frames(ax) == [(0, 0, 2, 2)]  # the window of output (0, 0) ...
-    assert _frames(matrix) == [(0, 0, 8, 1)]  # ... and its column
+        assert figures.frames(ax) == [(0, 0, 2, 2)]  # the window of output (0, 0) ...
+    assert figures.frames(matrix) == [(0, 0, 8, 1)]  # ... and its column
     labels = [t.get_text() for t in matrix.get_yticklabels()]
     assert labels[:3] == ["c0 m0 l0", "c0 m0 l1", "c0 m1 l0"]
     assert labels[-1] == "c1 m1 l1"
@@ -82,19 +70,19 @@ def test_im2col_figure_with_stride_padding_and_highlight():
     matrix, channel = fig.axes
     assert matrix.get_title() == "im2col: (1·2·2) × (3·3) = 4 × 9"
     assert "padding 1" in channel.get_title()
-    numbers = _numbers(matrix, (4, 9))
+    numbers = figures.numbers(matrix, (4, 9))
     # output (1, 1) reads padded rows 2-3, columns 2-3: pixels 6, 7, 10, 11
     assert numbers[:, 4].tolist() == [6, 7, 10, 11]
     assert numbers[:, 0].tolist() == [0, 0, 0, 1]  # the corner window is mostly padding
     cells = _cells(matrix)
     grey = [cell for cell, colour in cells.items() if colour == to_rgba(PALETTE["padding"])]
     assert len(grey) == int(np.sum(numbers == 0)) == 20
-    assert _frames(matrix) == [(0, 4, 4, 1)]
-    assert _frames(channel) == [(2, 2, 2, 2)]
+    assert figures.frames(matrix) == [(0, 4, 4, 1)]
+    assert figures.frames(channel) == [(2, 2, 2, 2)]
 
 
 def test_im2col_figure_without_highlight_and_with_a_bad_one():
-    assert _frames(viz.im2col_figure(NUMBERED[0], 2, highlight=None).axes[0]) == []
+    assert figures.frames(viz.im2col_figure(NUMBERED[0], 2, highlight=None).axes[0]) == []
     with pytest.raises(ValueError, match=r"highlight \(2, 0\) is not an output position"):
         viz.im2col_figure(NUMBERED[0], 2, highlight=(2, 0))
 
@@ -107,7 +95,7 @@ def test_col2im_figure_adds_each_colour_and_counts_the_copies():
     # how many 2×2 windows of a 3×3 input cover each pixel, counted by hand
     counts = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]])
     for ax in (first, second):
-        assert np.array_equal(_numbers(ax, (3, 3)), counts)
+        assert np.array_equal(figures.numbers(ax, (3, 3)), counts)
         marks = [t.get_text() for t in ax.texts if t.get_text().startswith("×")]
         assert marks == [f"×{n}" for n in counts.ravel()]
 
@@ -118,7 +106,7 @@ def test_col2im_figure_marks_the_pixels_no_window_reads():
     _, channel = fig.axes
     unread = sorted(cell for cell, c in _cells(channel).items() if c == to_rgba(UNREAD))
     assert unread == sorted([(4, c) for c in range(5)] + [(r, 4) for r in range(4)])
-    numbers = _numbers(channel, (5, 5))
+    numbers = figures.numbers(channel, (5, 5))
     # disjoint windows: pixel (i·2 + m, j·2 + l) receives cols[m·2 + l, i·2 + j] alone
     assert numbers[0, :4].tolist() == [0, 4, 1, 5]
     assert numbers[1, :4].tolist() == [8, 12, 9, 13]

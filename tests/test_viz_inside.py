@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import io
-
+import figures
 import numpy as np
 import pytest
-from PIL import Image
 
 from cnnlib import viz
 from cnnlib.interpret import ProbeResult
-
-
-def _white_png(fig):
-    image = Image.open(io.BytesIO(fig._repr_png_()))
-    assert image.format == "PNG"
-    assert image.convert("RGB").getpixel((1, 1)) == (255, 255, 255)
 
 
 # ------------------------------------------------------------------------------- filters
@@ -30,7 +22,7 @@ def test_filters_share_one_symmetric_scale_and_are_numbered():
         assert ax.images[0].get_clim() == pytest.approx((-limit, limit))
     np.testing.assert_array_equal(shown[3].images[0].get_array(), weights[3, 0])
     assert any(ax.get_ylabel() == "weight" for ax in fig.axes)  # the colour bar
-    _white_png(fig)
+    figures.assert_white_png(fig)
 
 
 def test_filters_refuse_several_input_channels():
@@ -56,7 +48,7 @@ def test_feature_maps_one_row_per_layer_each_map_on_its_own_scale():
     assert conv_maps[1].images[0].get_clim() == pytest.approx((0, maps["conv"][1].max()))
     pool_maps = [ax for ax in fig.axes[10:] if ax.images]
     assert len(pool_maps) == 3
-    _white_png(fig)
+    figures.assert_white_png(fig)
 
 
 def test_feature_maps_refuse_batches():
@@ -82,7 +74,7 @@ def test_attribution_rows_are_normalised_maps_under_the_images():
     np.testing.assert_allclose(axes[1, 1].images[0].get_array(), saliency[1] / saliency[1].max())
     assert axes[2, 0].images[0].get_array().max() == 1.0
     assert axes[1, 0].collections  # the digit's outline
-    _white_png(fig)
+    figures.assert_white_png(fig)
 
 
 def test_attribution_refuses_mismatched_or_signed_maps():
@@ -125,7 +117,7 @@ def test_probe_bars_show_the_held_out_accuracy_per_layer_in_order():
     training = [line for line in ax.lines if line.get_label() == "training accuracy"]
     np.testing.assert_allclose(training[0].get_ydata(), [90, 99, 100, 99])
     assert ax.get_title() == "probes"
-    _white_png(fig)
+    figures.assert_white_png(fig)
 
 
 def test_probe_bars_draw_chance_when_the_axis_reaches_it():

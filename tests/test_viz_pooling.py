@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 
+import figures
 import numpy as np
 import pytest
-from matplotlib.colors import to_rgba
 from PIL import Image
 
 from cnnlib import pooling, viz
@@ -27,32 +27,6 @@ X5 = np.array(
 DY2 = np.array([[1.0, 2.0], [3.0, 4.0]])
 
 
-def _texts(ax):
-    return [t.get_text() for t in ax.texts]
-
-
-def _numbers(ax, shape):
-    return np.array([float(t) for t in _texts(ax)]).reshape(shape)
-
-
-def _filled(ax, colour):
-    """Cells (row, col) whose background has ``colour``."""
-    return sorted(
-        (round(patch.get_y()), round(patch.get_x()))
-        for patch in ax.patches
-        if patch.get_fill() and patch.get_facecolor() == to_rgba(colour)
-    )
-
-
-def _frames(ax, colour):
-    """(row, col, height, width) of the unfilled frames drawn in ``colour``, rounded."""
-    return sorted(
-        (round(p.get_y()), round(p.get_x()), round(p.get_height()), round(p.get_width()))
-        for p in ax.patches
-        if not p.get_fill() and p.get_edgecolor() == to_rgba(colour)
-    )
-
-
 def test_pooling_figure_shows_every_kind_on_the_worked_example():
     fig = viz.pooling_figure(X4, 2)
     source, high, mean, low = fig.axes
@@ -62,30 +36,30 @@ def test_pooling_figure_shows_every_kind_on_the_worked_example():
         "average pooling\n→ 2×2",
         "min pooling\n→ 2×2",
     ]
-    assert np.array_equal(_numbers(source, (4, 4)), X4)
-    assert np.array_equal(_numbers(high, (2, 2)), [[6, 4], [7, 9]])
-    assert np.array_equal(_numbers(mean, (2, 2)), [[3.75, 2.25], [2.5, 6]])
-    assert np.array_equal(_numbers(low, (2, 2)), [[1, 1], [0, 3]])
+    assert np.array_equal(figures.numbers(source, (4, 4)), X4)
+    assert np.array_equal(figures.numbers(high, (2, 2)), [[6, 4], [7, 9]])
+    assert np.array_equal(figures.numbers(mean, (2, 2)), [[3.75, 2.25], [2.5, 6]])
+    assert np.array_equal(figures.numbers(low, (2, 2)), [[1, 1], [0, 3]])
     # disjoint windows are filled, each with its colour, and so is the output they make
     for index, (r, c) in enumerate([(0, 0), (0, 2), (2, 0), (2, 2)]):
         cells = [(r, c), (r, c + 1), (r + 1, c), (r + 1, c + 1)]
-        assert _filled(source, window_fill(index)) == cells
-        assert _filled(high, window_fill(index)) == [divmod(index, 2)]
-        assert _frames(source, window_edge(index)) == [(r, c, 2, 2)]
+        assert figures.filled(source, window_fill(index)) == cells
+        assert figures.filled(high, window_fill(index)) == [divmod(index, 2)]
+        assert figures.frames(source, window_edge(index)) == [(r, c, 2, 2)]
 
 
 def test_pooling_figure_frames_overlapping_windows_and_marks_unread_pixels():
     fig = viz.pooling_figure(X5, 3, 2, kinds=("max",))
     source, high = fig.axes
     assert source.get_title() == "input 5×5\n3×3 windows, stride 2"
-    assert np.array_equal(_numbers(high, (2, 2)), [[9, 9], [9, 9]])
+    assert np.array_equal(figures.numbers(high, (2, 2)), [[9, 9], [9, 9]])
     # overlapping windows cannot be filled: each gets a frame of its colour instead
     for index, (r, c) in enumerate([(0, 0), (0, 2), (2, 0), (2, 2)]):
-        assert _filled(source, window_fill(index)) == []
-        assert _frames(source, window_edge(index)) == [(r, c, 3, 3)]
+        assert figures.filled(source, window_fill(index)) == []
+        assert figures.frames(source, window_edge(index)) == [(r, c, 3, 3)]
     fig = viz.pooling_figure(np.arange(25).reshape(5, 5), 2, kinds=("avg",))
     unread = [(4, c) for c in range(5)] + [(r, 4) for r in range(4)]
-    assert _filled(fig.axes[0], UNREAD) == sorted(unread)
+    assert figures.filled(fig.axes[0], UNREAD) == sorted(unread)
 
 
 def test_pooling_windows_figure_frames_the_first_maximum_and_pads_with_minus_infinity():
@@ -99,35 +73,35 @@ def test_pooling_windows_figure_frames_the_first_maximum_and_pads_with_minus_inf
     ]
     assert output.get_title() == "max pooling\n3×3 windows, stride 2, padding 1"
     assert np.array_equal(
-        _numbers(output, (2, 2)), pooling.max_pool2d(-X4[None, None], 3, 2, 1)[0, 0]
+        figures.numbers(output, (2, 2)), pooling.max_pool2d(-X4[None, None], 3, 2, 1)[0, 0]
     )
     first = panels[0]
-    texts = np.array(_texts(first)).reshape(6, 6)
+    texts = np.array(figures.texts(first)).reshape(6, 6)
     assert set(texts[0]) == {"−∞"}  # the padding never wins
     assert texts[1, 1] == "-1"
     # the winner of each window is framed in black (padded coordinates)
     winners = [(1, 1), (2, 3), (3, 2), (3, 2)]
     for ax, (r, c) in zip(panels, winners, strict=True):
-        assert _frames(ax, PALETTE["text"]) == [(r, c, 1, 1)]
+        assert figures.frames(ax, PALETTE["text"]) == [(r, c, 1, 1)]
 
 
 def test_pooling_windows_figure_pads_average_pooling_with_counted_zeros():
     fig = viz.pooling_windows_figure(X4, 3, 2, padding=1, kind="avg")
     first = fig.axes[0]
     assert first.get_title() == "y₀₀ = mean = 1.67"  # (1 + 3 + 5 + 6) / 9
-    assert _texts(first)[0] == "0"
-    assert _frames(first, PALETTE["text"]) == []  # no winner in an average
+    assert figures.texts(first)[0] == "0"
+    assert figures.frames(first, PALETTE["text"]) == []  # no winner in an average
 
 
 def test_pooling_windows_figure_breaks_ties_like_the_library():
     ties = np.array([[5.0, 5.0], [1.0, 5.0]])
     (panel, _) = viz.pooling_windows_figure(ties, 2).axes
-    assert _frames(panel, PALETTE["text"]) == [(0, 0, 1, 1)]
+    assert figures.frames(panel, PALETTE["text"]) == [(0, 0, 1, 1)]
     (panel, _) = viz.pooling_windows_figure(-ties, 2, kind="min").axes
-    assert _frames(panel, PALETTE["text"]) == [(0, 0, 1, 1)]
+    assert figures.frames(panel, PALETTE["text"]) == [(0, 0, 1, 1)]
     # several NaNs: the gradient goes to the last one (PyTorch's rule), so is the frame
     (panel, _) = viz.pooling_windows_figure(np.array([[np.nan, 1.0], [np.nan, 0.0]]), 2).axes
-    assert _frames(panel, PALETTE["text"]) == [(1, 0, 1, 1)]
+    assert figures.frames(panel, PALETTE["text"]) == [(1, 0, 1, 1)]
 
 
 def test_pool_routing_figure_sends_each_gradient_to_its_winner():
@@ -135,12 +109,12 @@ def test_pool_routing_figure_sends_each_gradient_to_its_winner():
     source, upstream, grad = fig.axes
     assert source.get_title() == "x: the winners\n2×2 windows, stride 2"
     assert grad.get_title() == "dL/dX\neach cell from one window"
-    assert np.array_equal(_numbers(upstream, (2, 2)), DY2)
+    assert np.array_equal(figures.numbers(upstream, (2, 2)), DY2)
     expected = pooling.max_pool2d_backward(DY2[None, None], X4[None, None], 2)[0, 0]
-    assert np.array_equal(_numbers(grad, (4, 4)), expected)
+    assert np.array_equal(figures.numbers(grad, (4, 4)), expected)
     for index, winner in enumerate([(1, 1), (0, 3), (2, 0), (2, 2)]):
-        assert _filled(source, window_fill(index)) == [winner]
-        assert _filled(grad, window_fill(index)) == [winner]
+        assert figures.filled(source, window_fill(index)) == [winner]
+        assert figures.filled(grad, window_fill(index)) == [winner]
     assert fig.get_supxlabel() == "Σ dL/dY = 10,  Σ dL/dX = 10"
 
 
@@ -148,20 +122,20 @@ def test_pool_routing_figure_marks_a_pixel_that_wins_overlapping_windows():
     fig = viz.pool_routing_figure(X5, DY2, 3, 2)
     source, _, grad = fig.axes
     assert grad.get_title() == "dL/dX\nred: 1 cell collects from several windows"
-    values = _numbers(grad, (5, 5))
+    values = figures.numbers(grad, (5, 5))
     assert values[2, 2] == 10
     assert values.sum() == 10
-    assert _filled(grad, ACCUMULATED) == [(2, 2)]
-    assert _filled(source, ACCUMULATED) == [(2, 2)]
+    assert figures.filled(grad, ACCUMULATED) == [(2, 2)]
+    assert figures.filled(source, ACCUMULATED) == [(2, 2)]
 
 
 def test_pool_routing_figure_spreads_the_average_over_the_windows():
     fig = viz.pool_routing_figure(X5, DY2, 3, 2, kind="avg")
     _, _, grad = fig.axes
     expected = pooling.avg_pool2d_backward(DY2[None, None], X5[None, None], 3, 2)[0, 0]
-    assert np.allclose(_numbers(grad, (5, 5)), np.round(expected, 2), atol=0.006)
+    assert np.allclose(figures.numbers(grad, (5, 5)), np.round(expected, 2), atol=0.006)
     shared = [(2, c) for c in range(5)] + [(r, 2) for r in (0, 1, 3, 4)]
-    assert _filled(grad, ACCUMULATED) == sorted(shared)
+    assert figures.filled(grad, ACCUMULATED) == sorted(shared)
     assert grad.get_title() == "dL/dX\nred: 9 cells collect from several windows"
 
 

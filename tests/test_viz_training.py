@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import io
-
+import figures
 import numpy as np
 import pytest
-from PIL import Image
 
 from cnnlib import viz
 from cnnlib.metrics import confusion_matrix
 from cnnlib.model import History
-
-
-def _white_png(fig):
-    image = Image.open(io.BytesIO(fig._repr_png_()))
-    assert image.format == "PNG"
-    assert image.convert("RGB").getpixel((1, 1)) == (255, 255, 255)
 
 
 def _history(epochs=4, validation=True):
@@ -40,7 +32,7 @@ def test_image_grid_shows_every_image_with_its_title():
     assert [ax.get_title() for ax in shown] == [f"digit {k}" for k in range(7)]
     np.testing.assert_array_equal(shown[2].images[0].get_array(), images[2, 0])
     assert shown[0].images[0].get_clim() == (0.0, 1.0)
-    _white_png(fig)
+    figures.assert_white_png(fig)
 
 
 def test_image_grid_accepts_n_h_w_and_refuses_colour_images_and_bad_titles():
@@ -68,7 +60,7 @@ def test_training_curves_draw_training_and_validation_per_epoch():
     np.testing.assert_allclose(accuracy_ax.lines[0].get_ydata(), [50, 60, 70, 80])
     assert loss_ax.get_yscale() == "log"
     assert fig.get_suptitle() == "a run"
-    _white_png(fig)
+    figures.assert_white_png(fig)
 
 
 def test_training_curves_accept_a_dict_and_missing_validation():
@@ -115,7 +107,7 @@ def test_confusion_matrix_figure_writes_every_count_in_its_cell():
     image = ax.images[0].get_array()
     assert image[2, 0].sum() < image[0, 1].sum()
     assert cells[(2, 0)].get_color() == "white"
-    _white_png(fig)
+    figures.assert_white_png(fig)
 
 
 def test_confusion_matrix_figure_without_mistakes_and_with_a_title():
@@ -156,7 +148,7 @@ def test_mistakes_figure_shows_the_most_confident_mistakes_first():
     np.testing.assert_array_equal(shown[0].images[0].get_array(), images[3, 0])
     named = viz.mistakes_figure(images, labels, probabilities, classes="abc", limit=1)
     assert [ax.get_title() for ax in named.axes if ax.images] == ["b → c (0.80)"]
-    _white_png(fig)
+    figures.assert_white_png(fig)
 
 
 def test_mistakes_figure_of_a_binary_classifier_reads_the_probability_of_class_1():
@@ -171,7 +163,7 @@ def test_mistakes_figure_of_a_binary_classifier_reads_the_probability_of_class_1
 def test_mistakes_figure_without_mistakes_says_so():
     fig = viz.mistakes_figure(np.zeros((2, 3, 3)), [0, 1], np.array([[0.9, 0.1], [0.2, 0.8]]))
     assert [t.get_text() for t in fig.axes[0].texts] == ["no misclassified images"]
-    _white_png(fig)
+    figures.assert_white_png(fig)
 
 
 @pytest.mark.parametrize(
