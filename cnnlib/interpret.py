@@ -246,7 +246,7 @@ def layer_outputs(model: Sequential, x: ArrayLike) -> dict[str, Array]:
         ``(N, F, H, W)``: ``F`` feature maps per image.
     """
     model = _model(model, "layer_outputs")
-    batch = model._inputs(x, "layer_outputs")
+    batch = model.check_inputs(x, "layer_outputs")
     outputs = _forward(model, batch, len(model.layers) - 1, training=False)
     return {layer.name: out for layer, out in zip(model.layers, outputs, strict=True)}
 
@@ -261,14 +261,14 @@ def feature_maps(model: Sequential, x: ArrayLike, layer: LayerRef) -> Array:
     """
     model = _model(model, "feature_maps")
     index = find_layer(model, layer)
-    batch = model._inputs(x, "feature_maps")
+    batch = model.check_inputs(x, "feature_maps")
     return _forward(model, batch, index, training=False)[index]
 
 
 def class_scores(model: Sequential, x: ArrayLike) -> Array:
     """The class scores ``(N, K)``: the outputs, or the logits before a final softmax."""
     model = _model(model, "class_scores")
-    batch = model._inputs(x, "class_scores")
+    batch = model.check_inputs(x, "class_scores")
     return _forward(model, batch, _score_layers(model) - 1, training=False)[-1]
 
 
@@ -302,7 +302,7 @@ def input_gradient(model: Sequential, x: ArrayLike, target_class: ArrayLike | No
     """
     owner = "input_gradient"
     model = _model(model, owner)
-    batch = model._inputs(x, owner)
+    batch = model.check_inputs(x, owner)
     seed, _ = _score_seed(target_class, owner)
     _, grad = _gradient(model, batch, _score_layers(model) - 1, seed, -1)
     return grad
@@ -414,7 +414,7 @@ def _class_gradient_at(
             f"{owner}: {model.layers[index].name} does not come before the class scores; "
             "choose an earlier layer"
         )
-    batch = model._inputs(x, owner)
+    batch = model.check_inputs(x, owner)
     seed, chosen = _score_seed(target_class, owner)
     outputs, grad = _gradient(model, batch, top, seed, index)
     return outputs[index], grad, chosen["classes"]
@@ -886,8 +886,8 @@ def probe_layers(
     """
     owner = "probe_layers"
     model = _model(model, owner)
-    train = model._inputs(x_train, owner)
-    test = model._inputs(x_test, owner)
+    train = model.check_inputs(x_train, owner)
+    test = model.check_inputs(x_test, owner)
     classes = int(model.output_shape[0]) if model.output_shape else None
     probe_options.setdefault("classes", classes)
     results = []

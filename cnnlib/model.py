@@ -207,7 +207,28 @@ class Sequential:
         return sum(layer.count_params() for layer in self.layers)
 
     # ----------------------------------------------------------------- passes
-    def _inputs(self, x: ArrayLike, owner: str) -> NDArray[Any]:
+    def check_inputs(self, x: ArrayLike, owner: str = "Sequential") -> NDArray[Any]:
+        """``x`` as a batch this model takes, in its dtype; builds an unbuilt model from it.
+
+        Parameters
+        ----------
+        x
+            A batch ``(N, *input_shape)`` of real numbers.
+        owner
+            The name error messages begin with (the caller's).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``x`` in the model's dtype (not copied when it already is).
+
+        Raises
+        ------
+        TypeError
+            If ``x`` does not hold numbers.
+        ValueError
+            If ``x`` is not a non-empty batch of the model's input shape.
+        """
         array = np.asarray(x)
         if array.dtype.kind not in "fiub":
             raise TypeError(f"{owner}: x has dtype {array.dtype}; expected numbers")
@@ -239,12 +260,12 @@ class Sequential:
 
     def __call__(self, x: ArrayLike) -> NDArray[Any]:
         """The output for a batch, in inference mode."""
-        return self._forward(self._inputs(x, "Sequential"), training=False)
+        return self._forward(self.check_inputs(x, "Sequential"), training=False)
 
     def predict(self, x: ArrayLike, batch_size: int = 256) -> NDArray[Any]:
         """The model's outputs (class scores, logits or probabilities) for ``x``, in batches."""
         batch_size = check_int(batch_size, "batch_size", owner="predict", minimum=1)
-        array = self._inputs(x, "predict")
+        array = self.check_inputs(x, "predict")
         parts = [
             self._forward(array[start : start + batch_size], training=False)
             for start in range(0, len(array), batch_size)
@@ -270,7 +291,7 @@ class Sequential:
     def _check_pair(
         self, x: ArrayLike, y: ArrayLike, owner: str
     ) -> tuple[NDArray[Any], NDArray[Any]]:
-        inputs = self._inputs(x, owner)
+        inputs = self.check_inputs(x, owner)
         targets = np.asarray(y)
         if targets.ndim == 0 or len(targets) != len(inputs):
             count = "a scalar" if targets.ndim == 0 else f"{len(targets)} targets"
