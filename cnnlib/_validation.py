@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["check_int", "int_pair", "real_array"]
+__all__ = ["check_int", "int_pair", "is_plain", "real_array"]
 
 
 def check_int(value: object, name: str, *, owner: str, minimum: int) -> int:
@@ -62,6 +62,22 @@ def int_pair(value: object, name: str, *, owner: str, minimum: int) -> tuple[int
         raise TypeError(f"{owner}: {name} must be an int or a pair (height, width), got {value!r}")
     single = check_int(value, name, owner=owner, minimum=minimum)
     return single, single
+
+
+def is_plain(*values: object) -> bool:
+    """Whether ``values`` are built only of exact ``int``, ``str``, ``None`` and tuples of them.
+
+    Such arguments are safe keys for a cache of checked results: ``bool``, ``float`` and
+    NumPy scalars compare equal to ints (``True == 1``) but must still reach the checks
+    that refuse them, and lists are not hashable.
+    """
+    for value in values:
+        if type(value) is tuple:
+            if not is_plain(*value):
+                return False
+        elif type(value) not in (int, str, type(None)):
+            return False
+    return True
 
 
 def real_array(value: object, name: str, *, owner: str, axes: Sequence[str]) -> NDArray[np.generic]:

@@ -28,14 +28,15 @@ the sum of their gradients.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from cnnlib._validation import int_pair
+from cnnlib._validation import int_pair, is_plain
 from cnnlib.geometry import IntOrPair, conv_output_size
 
 __all__ = [
@@ -70,20 +71,26 @@ class PoolSpec:
     padding: tuple[int, int]
     output_shape: tuple[int, int, int, int]
 
-    @property
-    def taps(self) -> Iterator[tuple[int, int, slice, slice, slice, slice]]:
+    @functools.cached_property
+    def taps(self) -> tuple[tuple[int, int, slice, slice, slice, slice], ...]:
         """Each window tap with the outputs it reaches inside the image and what it reads.
 
-        Yields ``(m, l, out_rows, out_cols, in_rows, in_cols)``. Tap ``m`` of output row
-        ``i`` reads input row ``i·s − p + m``; outputs for which that row is padding are
-        skipped, so no padded copy of the input is ever made.
+        ``(m, l, out_rows, out_cols, in_rows, in_cols)`` per tap, in row-major order. Tap
+        ``m`` of output row ``i`` reads input row ``i·s − p + m``; outputs for which that
+        row is padding are skipped, so no padded copy of the input is ever made.
         """
         (_, _, height, width), (_, _, out_h, out_w) = self.input_shape, self.output_shape
-        for m in range(self.kernel[0]):
-            out_rows, in_rows = _axis(m, self.padding[0], self.stride[0], height, out_h)
-            for l in range(self.kernel[1]):
-                out_cols, in_cols = _axis(l, self.padding[1], self.stride[1], width, out_w)
-                yield m, l, out_rows, out_cols, in_rows, in_cols
+        rows = [
+            _axis(m, self.padding[0], self.stride[0], height, out_h) for m in range(self.kernel[0])
+        ]
+        cols = [
+            _axis(l, self.padding[1], self.stride[1], width, out_w) for l in range(self.kernel[1])
+        ]
+        return tuple(
+            (m, l, out_rows, out_cols, in_rows, in_cols)
+            for m, (out_rows, in_rows) in enumerate(rows)
+            for l, (out_cols, in_cols) in enumerate(cols)
+        )
 
 
 def _axis(tap: int, pad: int, step: int, size: int, outputs: int) -> tuple[slice, slice]:
@@ -127,7 +134,25 @@ def pool_spec(
     ValueError
         Padding larger than half the kernel, a window larger than the padded input (the
         message shows the output-size formula), or a stride below 1.
+
+    Notes
+    -----
+    Results for plain arguments (ints, tuples) are cached, with their :attr:`PoolSpec.taps`:
+    a layer asks for the same spec at every batch.
     """
+    if is_plain(tuple(shape), kernel_size, stride, padding, owner):
+        return _cached_spec(tuple(shape), kernel_size, stride, padding, owner)
+    return _checked_spec(shape, kernel_size, stride, padding, owner)
+
+
+def _checked_spec(
+    shape: tuple[int, ...],
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None,
+    padding: IntOrPair,
+    owner: str,
+) -> PoolSpec:
+    """:func:`pool_spec` without the cache."""
     kh, kw = int_pair(kernel_size, "kernel_size", owner=owner, minimum=1)
     sh, sw = (kh, kw) if stride is None else int_pair(stride, "stride", owner=owner, minimum=1)
     ph, pw = int_pair(padding, "padding", owner=owner, minimum=0)
@@ -142,6 +167,9 @@ def pool_spec(
         context = f"{owner}: input {tuple(shape)} along the {axis}"
         sizes.append(conv_output_size(size, k, s, p, owner=context))
     return PoolSpec((n, c, h, w), (kh, kw), (sh, sw), (ph, pw), (n, c, sizes[0], sizes[1]))
+
+
+_cached_spec = functools.lru_cache(maxsize=256)(_checked_spec)
 
 
 #: The element-wise extreme of each kind of pooling, and what padding holds (it never wins).

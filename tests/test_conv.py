@@ -445,3 +445,25 @@ def test_an_output_gradient_of_the_wrong_shape_is_named():
         conv.conv2d_backward_naive(
             np.zeros((1, 4, 4, 4)), np.zeros((1, 3, 5, 5)), np.zeros((4, 3, 3, 3))
         )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "pattern"),
+    [
+        ({"stride": True}, TypeError, r"stride must be an int or a pair"),
+        ({"stride": (1, True)}, TypeError, r"stride\[1\] \(width\) must be an integer"),
+        ({"dilation": 1.0}, TypeError, r"dilation must be an int or a pair"),
+        ({"groups": np.float64(1)}, TypeError, r"groups must be an integer"),
+        ({"stride": 0}, ValueError, r"stride must be positive"),
+    ],
+)
+def test_the_spec_cache_never_lets_a_refused_value_through(kwargs, error, pattern):
+    """True == 1 and 1.0 == 1 with equal hashes: a cache keyed on values alone would
+    return the spec computed for the valid 1, so such values must still be checked."""
+    shapes = (2, 3, 8, 8), (4, 3, 3, 3)
+    valid = conv.conv_spec(*shapes, stride=1, dilation=1, groups=1)
+    assert conv.conv_spec(*shapes, stride=1, dilation=1, groups=1) is valid, "cached"
+    with pytest.raises(error, match=pattern):
+        conv.conv_spec(*shapes, **kwargs)
+    uncached = conv.conv_spec(*shapes, stride=[1, 1])  # a list is not hashable
+    assert uncached == valid and uncached is not valid

@@ -228,3 +228,21 @@ def test_infinite_and_nan_gradients_reach_only_the_winners(kind, args, rng):
     dy[0, 0, 0, 0], dy[0, 1, 1, 1], dy[0, 1, 0, 1] = np.inf, -np.inf, np.nan
     _, expected_dx = _torch_pool(kind, x, dy, *args)
     np.testing.assert_array_equal(backward(dy, x, *args), expected_dx)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "pattern"),
+    [
+        ({"stride": True}, TypeError, r"stride must be an int or a pair"),
+        ({"kernel_size": 2.0}, TypeError, r"kernel_size must be an int or a pair"),
+        ({"padding": (0, False)}, TypeError, r"padding\[1\] \(width\) must be an integer"),
+    ],
+)
+def test_the_spec_cache_never_lets_a_refused_value_through(kwargs, error, pattern):
+    """A cache keyed on values alone would accept True for 1 and 2.0 for 2 (equal, same hash)."""
+    arguments = {"kernel_size": 2, "stride": 1, "padding": 0}
+    valid = pooling.pool_spec((1, 1, 4, 4), owner="test", **arguments)
+    assert pooling.pool_spec((1, 1, 4, 4), owner="test", **arguments) is valid, "cached"
+    assert [t[:2] for t in valid.taps] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+    with pytest.raises(error, match=pattern):
+        pooling.pool_spec((1, 1, 4, 4), owner="test", **{**arguments, **kwargs})
