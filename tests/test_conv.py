@@ -101,6 +101,33 @@ def test_fast_forward_and_backward_equal_the_loops(case, path):
         np.testing.assert_allclose(fast_grad, loop_grad, atol=1e-12)
 
 
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(case=configs(), blowup=st.sampled_from([None, np.inf, -np.inf, np.nan]))
+def test_a_fused_relu_equals_the_loops_then_a_relu(case, blowup, path):
+    """``relu=True``: max(0, conv) forward; backward, the loops' gradients of the output
+    gradient zeroed where the output was not positive — exactly zero even where that
+    gradient is infinite or NaN (0·∞ would be NaN), as PyTorch's ReLU gives."""
+    x, w, b, dy, kw = case["x"], case["w"], case["b"], case["dy"], case["kwargs"]
+    if blowup is not None:
+        dy[np.unravel_index(np.arange(0, dy.size, 3), dy.shape)] = blowup
+    z = conv.conv2d_naive(x, w, b, **kw)
+    y, saved = conv.conv2d_forward(x, w, b, workspace=conv.Workspace(), relu=True, **kw)
+    np.testing.assert_allclose(y, np.maximum(z, 0), atol=1e-12)
+    through = np.where(z > 0, dy, 0.0)
+    with np.errstate(invalid="ignore", over="ignore"):  # ∞ − ∞ in the sums
+        expected = conv.conv2d_backward_naive(through, x, w, **kw)
+        got = conv.conv2d_backward_columns(dy, w, saved)
+    for name, fast_grad, loop_grad in zip(("dx", "dw", "db"), got, expected, strict=True):
+        if blowup is None:
+            np.testing.assert_allclose(fast_grad, loop_grad, atol=1e-12, err_msg=name)
+        else:  # where the ReLU let ∞ or NaN through, sums differ: compare where it did not
+            finite = np.isfinite(loop_grad)
+            np.testing.assert_array_equal(np.isfinite(fast_grad), finite, err_msg=name)
+            np.testing.assert_allclose(fast_grad[finite], loop_grad[finite], atol=1e-12)
+
+
 @settings(max_examples=40, deadline=None)
 @given(case=configs(groups=False))
 def test_positionwise_equals_the_loops(case):
@@ -466,4 +493,5 @@ def test_the_spec_cache_never_lets_a_refused_value_through(kwargs, error, patter
     with pytest.raises(error, match=pattern):
         conv.conv_spec(*shapes, **kwargs)
     uncached = conv.conv_spec(*shapes, stride=[1, 1])  # a list is not hashable
-    assert uncached == valid and uncached is not valid
+    assert uncached == valid
+    assert uncached is not valid

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from oracles import torch_or_skip
 
-from cnnlib import gradcheck, init, layers
+from cnnlib import Sequential, gradcheck, init, layers
 from cnnlib.layers import (
     ELU,
     GELU,
@@ -46,6 +46,7 @@ CASES = {
     "conv2d-groups3-nobias": (lambda: Conv2D(6, 3, groups=3, use_bias=False), IMAGES),
     "conv2d-relu": (lambda: Conv2D(4, 3, activation="relu"), IMAGES),
     "conv2d-winograd": (lambda: Conv2D(32, 3, padding=1), (1, 32, 6, 5)),
+    "conv2d-winograd-relu": (lambda: Conv2D(32, 3, padding=1, activation="relu"), (1, 32, 6, 5)),
     "locally-connected": (lambda: LocallyConnected2D(3, 3, stride=2, padding=1), IMAGES),
     "dense": (lambda: Dense(4), VECTORS),
     "dense-tanh-nobias": (lambda: Dense(4, use_bias=False, activation="tanh"), VECTORS),
@@ -339,6 +340,32 @@ def test_parameter_counts():
     for parameterless in (ReLU(), MaxPool2D(2), Flatten(), Dropout(0.5), GlobalAvgPool2D()):
         parameterless.build((4, 8, 8))
         assert parameterless.count_params() == 0
+
+
+@pytest.mark.parametrize(
+    ("filters", "shape"), [(4, (3, 2, 9, 8)), (32, (2, 32, 6, 5))], ids=["im2col", "winograd"]
+)
+def test_a_conv2d_relu_is_the_same_as_a_conv2d_then_a_relu_layer(filters, shape, rng):
+    """Conv2D fuses its "relu" into the convolution; the numbers must not change, ∞ included."""
+    fused = Sequential([Conv2D(filters, 3, padding=1, activation="relu")])
+    apart = Sequential([Conv2D(filters, 3, padding=1), ReLU()])
+    x = rng.standard_normal(shape).astype(np.float32)
+    fused.build(shape[1:])
+    apart.build(shape[1:])
+    apart.layers[0].params = {k: v.copy() for k, v in fused.layers[0].params.items()}
+    np.testing.assert_array_equal(fused.predict(x), apart.predict(x))
+    y = fused.layers[0].forward(x, training=True)
+    np.testing.assert_array_equal(
+        y, apart.layers[1].forward(apart.layers[0].forward(x, True), True)
+    )
+    grad = rng.standard_normal(y.shape).astype(np.float32)
+    grad.reshape(-1)[::7] = np.inf
+    with np.errstate(invalid="ignore", over="ignore"):
+        dx = fused.layers[0].backward(grad)
+        expected = apart.layers[0].backward(apart.layers[1].backward(grad))
+    np.testing.assert_array_equal(dx, expected)
+    for name, value in fused.layers[0].grads.items():
+        np.testing.assert_array_equal(value, apart.layers[0].grads[name], err_msg=name)
 
 
 def test_relu_backward_gives_zero_where_the_input_was_negative_even_for_inf_gradients():

@@ -144,6 +144,9 @@ class WinogradTiles:
         Where the large arrays live.
     chunk
         Images per chunk (see :data:`CHUNK_BYTES`).
+    positive
+        For a convolution fused with a ReLU (:func:`cnnlib.conv.conv2d_forward`), where
+        its output ``(N, F, H_out, W_out)`` was positive; ``None`` otherwise.
     """
 
     spec: ConvSpec
@@ -152,6 +155,7 @@ class WinogradTiles:
     u: NDArray[Any]
     workspace: Workspace | None
     chunk: int
+    positive: NDArray[np.bool_] | None = None
 
 
 def _combine(coefficients: NDArray[Any], rows: NDArray[Any], out: NDArray[Any]) -> None:

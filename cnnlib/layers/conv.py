@@ -11,6 +11,7 @@ from cnnlib.conv import Workspace, conv2d_backward_columns, conv2d_forward, conv
 from cnnlib.geometry import IntOrPair, Padding2D
 from cnnlib.im2col import col2im, im2col
 from cnnlib.layers._activated import Activated
+from cnnlib.layers.activations import ReLU
 
 __all__ = ["Conv2D", "LocallyConnected2D"]
 
@@ -79,7 +80,9 @@ class Conv2D(_Windowed):
     -----
     Weights are ``(F, C/groups, k_h, k_w)`` (PyTorch's layout), He-normal by default;
     biases start at zero. The forward pass keeps its im2col columns (or Winograd tiles) for
-    the backward pass and reuses its buffers from batch to batch.
+    the backward pass and reuses its buffers from batch to batch. A ``"relu"`` activation
+    is fused into the convolution (``conv2d_forward(..., relu=True)``): the same numbers as
+    a separate :class:`~cnnlib.layers.ReLU`, with fewer passes over the output.
     """
 
     def __init__(
@@ -124,12 +127,31 @@ class Conv2D(_Windowed):
             self.params["bias"] = np.zeros(spec.filters, dtype=self.dtype)
         return spec.output_shape[1:]
 
+    @property
+    def _fused_relu(self) -> bool:
+        """A ReLU activation is computed by the convolution itself (see ``conv2d_forward``)."""
+        return type(self.activation) is ReLU
+
+    def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
+        if not self._fused_relu:
+            return super()._forward(x, training)
+        return self._convolve(x, training, relu=True)
+
+    def _backward(self, grad: NDArray[Any]) -> NDArray[Any] | None:
+        if not self._fused_relu:
+            return super()._backward(grad)
+        return self._backward_core(grad)  # the saved mask takes the gradient through the ReLU
+
     def _forward_core(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
+        return self._convolve(x, training, relu=False)
+
+    def _convolve(self, x: NDArray[Any], training: bool, relu: bool) -> NDArray[Any]:
         y, saved = conv2d_forward(
             x,
             self.params["weight"],
             self.params.get("bias"),
             workspace=self._workspace,
+            relu=relu,
             **self._hyper(),
         )
         self._saved = saved if training else None
