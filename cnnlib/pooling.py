@@ -213,6 +213,12 @@ def _extreme_pool(
     return array, out, spec, None
 
 
+def _tiles(spec: PoolSpec) -> bool:
+    """Whether the windows tile the image: each pixel is in exactly one window."""
+    (_, _, height, width), (kh, kw) = spec.input_shape, spec.kernel
+    return spec.stride == spec.kernel and spec.padding == (0, 0) and not height % kh + width % kw
+
+
 def _tiled_taps(array: NDArray[Any], spec: PoolSpec) -> NDArray[Any] | None:
     """The windows' values tap by tap, ``(k_h·k_w, N·C·H_out·W_out)``, if they tile the image.
 
@@ -222,9 +228,9 @@ def _tiled_taps(array: NDArray[Any], spec: PoolSpec) -> NDArray[Any] | None:
     element-wise operations on strided views are several times slower.
     ``None`` for other geometries.
     """
-    (n, c, height, width), (kh, kw) = spec.input_shape, spec.kernel
-    if spec.stride != spec.kernel or spec.padding != (0, 0) or height % kh or width % kw:
+    if not _tiles(spec):
         return None
+    (n, c, height, width), (kh, kw) = spec.input_shape, spec.kernel
     out_h, out_w = height // kh, width // kw
     windows = array.reshape(n * c * out_h, kh, out_w, kw).transpose(1, 3, 0, 2)
     taps = np.empty((kh, kw, n * c * out_h, out_w), dtype=array.dtype)
@@ -302,7 +308,8 @@ def route_to_winners(
     kh, kw = spec.kernel
     finite = bool(np.isfinite(grad).all())
     disjoint = spec.stride[0] >= kh and spec.stride[1] >= kw
-    dx = np.zeros(spec.input_shape, dtype=grad.dtype)
+    tiled = _tiles(spec)  # every pixel gets exactly one share: nothing to clear first
+    dx = (np.empty if tiled else np.zeros)(spec.input_shape, dtype=grad.dtype)
     for m, l, out_rows, out_cols, in_rows, in_cols in spec.taps:
         values = grad[:, :, out_rows, out_cols]
         mask = index[:, :, out_rows, out_cols] == index.dtype.type(m * kw + l)
@@ -311,6 +318,8 @@ def route_to_winners(
             np.multiply(values, mask, out=target)
         elif finite:
             target += values * mask
+        elif tiled:
+            np.copyto(target, np.where(mask, values, 0))
         else:
             target += np.where(mask, values, 0)
     return dx

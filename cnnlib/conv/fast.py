@@ -297,9 +297,17 @@ def _scatter_in_two_steps(
     columns, slot = _kernel_columns(taps)
     for first, last, blocks in _input_products(w, dy_rows, spec, run):
         sums_shape = (len(columns), groups, per_group, last - first, (height_q + 1) * width)
-        sums = zeroed(workspace, "dx.columns", sums_shape, dy_rows.dtype)
+        sums = buffer(workspace, "dx.columns", sums_shape, dy_rows.dtype)
+        started: set[int] = set()
         for tap, (_, l, a, _, r, _) in enumerate(taps):
-            sums[slot[a, l], :, :, :, r * width : r * width + run] += blocks[:, tap]
+            column, start = sums[slot[a, l]], r * width
+            if slot[a, l] in started:
+                column[..., start : start + run] += blocks[:, tap]
+            else:  # a column's first tap is copied in, and only the rest cleared
+                started.add(slot[a, l])
+                column[..., :start] = 0
+                column[..., start + run :] = 0
+                column[..., start : start + run] = blocks[:, tap]
         by_row = sums.reshape(len(columns), groups, per_group, last - first, height_q + 1, width)
         for i, (a, _, b, c) in enumerate(columns):
             dphases[a * sw + b, :, :, first:last, :, c : c + width] += by_row[i]
