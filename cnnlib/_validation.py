@@ -6,13 +6,18 @@ what it got and what it expected, so an error message is enough to fix the call.
 
 from __future__ import annotations
 
+import functools
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import ParamSpec, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["check_int", "int_pair", "is_plain", "real_array"]
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+__all__ = ["cache_plain_calls", "check_int", "int_pair", "is_plain", "real_array"]
 
 
 def check_int(value: object, name: str, *, owner: str, minimum: int) -> int:
@@ -78,6 +83,24 @@ def is_plain(*values: object) -> bool:
         elif type(value) not in (int, str, type(None)):
             return False
     return True
+
+
+def cache_plain_calls(check: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Decorate a check that computes sizes: calls with plain arguments are cached.
+
+    Layers ask for the same sizes at every batch. Only calls whose arguments pass
+    :func:`is_plain` are cached; the others (and every call that raises) are checked again
+    each time, so no refused value can hide behind an equal cached one.
+    """
+    cached = functools.lru_cache(maxsize=256)(check)
+
+    @functools.wraps(check)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if is_plain(*args, *kwargs.values()):
+            return cached(*args, **kwargs)  # type: ignore[arg-type]
+        return check(*args, **kwargs)
+
+    return checked
 
 
 def real_array(value: object, name: str, *, owner: str, axes: Sequence[str]) -> NDArray[np.generic]:

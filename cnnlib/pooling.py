@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from cnnlib._validation import int_pair, is_plain
+from cnnlib._validation import cache_plain_calls, int_pair
 from cnnlib.geometry import IntOrPair, conv_output_size
 
 __all__ = [
@@ -124,6 +124,7 @@ def _float_input(x: ArrayLike, owner: str) -> NDArray[Any]:
     return array
 
 
+@cache_plain_calls
 def pool_spec(
     shape: tuple[int, ...],
     kernel_size: IntOrPair,
@@ -141,22 +142,9 @@ def pool_spec(
 
     Notes
     -----
-    Results for plain arguments (ints, tuples) are cached, with their :attr:`PoolSpec.taps`:
-    a layer asks for the same spec at every batch.
+    Results for plain arguments (ints, tuples) are cached, with their :attr:`PoolSpec.taps`
+    (:func:`cnnlib._validation.cache_plain_calls`).
     """
-    if is_plain(tuple(shape), kernel_size, stride, padding, owner):
-        return _cached_spec(tuple(shape), kernel_size, stride, padding, owner)
-    return _checked_spec(shape, kernel_size, stride, padding, owner)
-
-
-def _checked_spec(
-    shape: tuple[int, ...],
-    kernel_size: IntOrPair,
-    stride: IntOrPair | None,
-    padding: IntOrPair,
-    owner: str,
-) -> PoolSpec:
-    """:func:`pool_spec` without the cache."""
     kh, kw = int_pair(kernel_size, "kernel_size", owner=owner, minimum=1)
     sh, sw = (kh, kw) if stride is None else int_pair(stride, "stride", owner=owner, minimum=1)
     ph, pw = int_pair(padding, "padding", owner=owner, minimum=0)
@@ -171,9 +159,6 @@ def _checked_spec(
         context = f"{owner}: input {tuple(shape)} along the {axis}"
         sizes.append(conv_output_size(size, k, s, p, owner=context))
     return PoolSpec((n, c, h, w), (kh, kw), (sh, sw), (ph, pw), (n, c, sizes[0], sizes[1]))
-
-
-_cached_spec = functools.lru_cache(maxsize=256)(_checked_spec)
 
 
 #: The element-wise extreme of each kind of pooling, and what padding holds (it never wins).

@@ -7,14 +7,13 @@ sizes from it, so they cannot disagree about the geometry.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from cnnlib._validation import check_int, int_pair, is_plain
+from cnnlib._validation import cache_plain_calls, check_int, int_pair
 from cnnlib.geometry import IntOrPair, Padding2D, conv_output_size, resolve_padding2d
 
 __all__ = [
@@ -117,6 +116,7 @@ def _shape_text(shape: tuple[int, ...]) -> str:
     return str(tuple(int(n) for n in shape))
 
 
+@cache_plain_calls
 def conv_spec(
     x_shape: tuple[int, ...],
     w_shape: tuple[int, ...],
@@ -141,23 +141,8 @@ def conv_spec(
     Notes
     -----
     A layer asks for the same spec at every batch: results for plain arguments (ints,
-    tuples, strings) are cached, which matters for small batches.
+    tuples, strings) are cached (:func:`cnnlib._validation.cache_plain_calls`).
     """
-    if is_plain(x_shape, w_shape, stride, padding, dilation, groups, owner):
-        return _cached_spec(x_shape, w_shape, stride, padding, dilation, groups, owner)
-    return _checked_spec(x_shape, w_shape, stride, padding, dilation, groups, owner)
-
-
-def _checked_spec(
-    x_shape: tuple[int, ...],
-    w_shape: tuple[int, ...],
-    stride: IntOrPair,
-    padding: Padding2D,
-    dilation: IntOrPair,
-    groups: int,
-    owner: str,
-) -> ConvSpec:
-    """:func:`conv_spec` without the cache."""
     if len(x_shape) != 4:
         hint = "; add a batch axis with x[None]" if len(x_shape) == 3 else ""
         raise ValueError(
@@ -213,9 +198,6 @@ def _checked_spec(
         out_height=sizes[0],
         out_width=sizes[1],
     )
-
-
-_cached_spec = functools.lru_cache(maxsize=256)(_checked_spec)
 
 
 def _float_array(value: ArrayLike, name: str, owner: str) -> NDArray[Any]:
