@@ -143,7 +143,7 @@ def pool_spec(
     Notes
     -----
     Results for plain arguments (ints, tuples) are cached, with their :attr:`PoolSpec.taps`
-    (:func:`cnnlib._validation.cache_plain_calls`).
+    (see ``cnnlib._validation.cache_plain_calls``).
     """
     kh, kw = int_pair(kernel_size, "kernel_size", owner=owner, minimum=1)
     sh, sw = (kh, kw) if stride is None else int_pair(stride, "stride", owner=owner, minimum=1)

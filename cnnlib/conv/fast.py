@@ -145,7 +145,7 @@ class Columns:
     workspace: Workspace | None = None
     inputs: NDArray[Any] | None = None
     chunk: int = 0
-    positive: NDArray[np.bool_] | None = None
+    positive: NDArray[Any] | None = None  # of bool
 
 
 @dataclass(frozen=True)
@@ -487,7 +487,7 @@ def conv2d_forward(
         into place, and record where it was positive. The backward pass then expects the
         gradient of that output and passes it through the ReLU on its way into the GEMMs.
         Saves two passes over the output forward and two backward, against a separate
-        :class:`cnnlib.layers.ReLU`.
+        :class:`~cnnlib.layers.activations.ReLU`.
 
     Returns
     -------

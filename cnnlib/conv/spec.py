@@ -141,7 +141,7 @@ def conv_spec(
     Notes
     -----
     A layer asks for the same spec at every batch: results for plain arguments (ints,
-    tuples, strings) are cached (:func:`cnnlib._validation.cache_plain_calls`).
+    tuples, strings) are cached (see ``cnnlib._validation.cache_plain_calls``).
     """
     if len(x_shape) != 4:
         hint = "; add a batch axis with x[None]" if len(x_shape) == 3 else ""

@@ -155,7 +155,7 @@ class WinogradTiles:
     u: NDArray[Any]
     workspace: Workspace | None
     chunk: int
-    positive: NDArray[np.bool_] | None = None
+    positive: NDArray[Any] | None = None  # of bool
 
 
 def _combine(coefficients: NDArray[Any], rows: NDArray[Any], out: NDArray[Any]) -> None:

@@ -82,7 +82,7 @@ class Conv2D(_Windowed):
     biases start at zero. The forward pass keeps its im2col columns (or Winograd tiles) for
     the backward pass and reuses its buffers from batch to batch. A ``"relu"`` activation
     is fused into the convolution (``conv2d_forward(..., relu=True)``): the same numbers as
-    a separate :class:`~cnnlib.layers.ReLU`, with fewer passes over the output.
+    a separate :class:`~cnnlib.layers.activations.ReLU`, with fewer passes over the output.
     """
 
     def __init__(
