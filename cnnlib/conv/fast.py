@@ -412,13 +412,20 @@ def _multiply(
     real = rows[:, :, :, : spec.out_width]
     if positive is not None:
         np.greater(real, 0, out=positive)
-        # against a row of zeros: np.maximum(x, 0) takes a scalar loop 2-3× slower
-        # (NumPy 2.4), and a strided ReLU on the way into `out` is slower than the copy
-        per_image = spec.out_height * columns.row_width
-        zeros = zeroed(columns.workspace, "relu.zeros", (per_image,), full.dtype, "never written")
-        by_image = full.reshape(-1, per_image)
-        np.maximum(by_image, zeros, out=by_image)
+        # in the GEMM's layout: a strided ReLU on the way into `out` is slower than the copy
+        _relu_in_place(full, spec.out_height * columns.row_width, columns.workspace)
     np.copyto(out, real.transpose(1, 0, 2, 3))
+
+
+def _relu_in_place(values: NDArray[Any], row: int, workspace: Workspace | None) -> None:
+    """``values = max(values, 0)`` for a contiguous array whose size ``row`` divides.
+
+    The maximum is taken against a row of zeros: against the scalar 0, ``np.maximum``
+    runs a loop 2–3× slower (NumPy 2.4).
+    """
+    zeros = zeroed(workspace, "relu.zeros", (row,), values.dtype, "never written")
+    by_row = values.reshape(-1, row)
+    np.maximum(by_row, zeros, out=by_row)
 
 
 def _forward(
@@ -440,7 +447,8 @@ def _forward(
         if not relu:
             return y, tiles
         positive = np.greater(y, 0, out=buffer(workspace, "relu", y.shape, np.dtype(bool)))
-        return np.maximum(y, 0, out=y), replace(tiles, positive=positive)
+        _relu_in_place(y, spec.out_height * spec.out_width, workspace)
+        return y, replace(tiles, positive=positive)
     w_rows = _filter_rows(w, spec, b)
     y = np.empty(spec.output_shape, dtype=x.dtype)
     shape = (spec.filters, spec.batch, spec.out_height, spec.out_width)
@@ -584,21 +592,15 @@ def conv2d_backward_columns(
     else:  # gather the columns again, a chunk of images at a time
         assert columns.inputs is not None
         dx = np.empty(spec.input_shape, grad.dtype) if input_grad else None
-        rows = spec.weight_shape[1] * spec.kernel[0] * spec.kernel[1] + columns.ones_row
+        rows = spec.weight_shape[1] * spec.kernel[0] * spec.kernel[1] + 1
         products = np.zeros((spec.groups, spec.filters // spec.groups, rows), grad.dtype)
         for first, last, part in spec.chunks(columns.chunk):
             cols = _gather(columns.inputs[first:last], part, columns.workspace, columns.ones_row)
             out = None if dx is None else dx[first:last]
             mask = None if positive is None else positive[:, first:last]
             products += _backward_part(grad[first:last], w_arr, cols, mask, input_grad, out)[1]
-    taps_per_group = products.shape[2] - columns.ones_row
-    dw = products[:, :, :taps_per_group].reshape(spec.weight_shape)
-    if columns.ones_row:
-        db = products[:, :, taps_per_group].reshape(spec.filters)
-    elif positive is None:
-        db = grad.sum(axis=(0, 2, 3))
-    else:  # the gradient that went through the ReLU, summed per filter
-        db = through_relu(grad.transpose(1, 0, 2, 3), positive).sum(axis=(1, 2, 3))
+    dw = products[:, :, :-1].reshape(spec.weight_shape)
+    db = products[:, :, -1].reshape(spec.filters)
     return dx, dw.astype(w_arr.dtype), db.astype(w_arr.dtype)
 
 
@@ -617,25 +619,29 @@ def _backward_part(
     input_grad: bool,
     out: NDArray[Any] | None = None,
 ) -> tuple[NDArray[Any] | None, NDArray[Any]]:
-    """``dx`` (into ``out`` if given) and ``dY·X_colᵀ`` (``dW`` and ``db``) for some images.
+    """``dx`` (into ``out`` if given) and ``[dW | db]`` per group for some images.
 
     ``columns`` holds the matrix of exactly the images of ``grad``; ``positive``, for a
-    fused ReLU, the mask of those images.
+    fused ReLU, the mask of those images. The products ``dY·X_colᵀ`` end with ``db``:
+    against the row of ones, or else the row sums of ``dY`` appended.
     """
     assert columns.matrix is not None
     spec, workspace, dtype = columns.spec, columns.workspace, columns.matrix.dtype
     dy_rows = _output_gradient_rows(grad, spec, columns.row_width, workspace, "dy", positive)
-    # one GEMM gives dW and, against the row of ones, db
     products = _matmul(dy_rows, columns.matrix.transpose(0, 2, 1))
+    if not columns.ones_row:
+        products = np.concatenate([products, dy_rows.sum(axis=2, keepdims=True)], axis=2)
     if not input_grad:
         return None, products
     w_arr = w.astype(dtype, copy=False)
     layout = _layout(spec)  # as the forward pass laid the columns out
     if layout.two_steps:
         return _scatter_in_two_steps(w_arr, dy_rows, spec, workspace, out), products
-    if not layout.wide:  # col2im adds long runs in the wide layout
+    if not layout.wide:  # col2im adds long runs in the wide layout: re-lay dy out (masked)
+        shape = (spec.filters, spec.batch, spec.out_height, spec.out_width)
+        laid_out = dy_rows.reshape(shape).transpose(1, 0, 2, 3)
         wide = layout.phase_shape[1]
-        dy_rows = _output_gradient_rows(grad, spec, wide, workspace, "dy.wide", positive)
+        dy_rows = _output_gradient_rows(laid_out, spec, wide, workspace, "dy.wide")
     return _scatter(w_arr, dy_rows, spec, workspace, out), products
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from cnnlib.conv.fast import through_relu
 from cnnlib.layers.base import Layer
 
 __all__ = [
@@ -73,14 +74,7 @@ class ReLU(_Elementwise):
         return np.asarray(np.maximum(x, 0))
 
     def _backward(self, grad: NDArray[Any]) -> NDArray[Any]:
-        # A product with the 0/1 mask is branch-free and many times faster than np.where on
-        # random signs; only where grad holds inf or NaN (0·∞ = NaN) is np.where needed to
-        # give the exact 0 that PyTorch gives there.
-        with np.errstate(invalid="ignore"):  # 0·∞ is replaced just below
-            result = grad * self._positive
-        if not np.isfinite(result).all():
-            result = np.where(self._positive, grad, grad.dtype.type(0))
-        return np.asarray(result)
+        return through_relu(grad, self._positive)
 
 
 class LeakyReLU(_Elementwise):
