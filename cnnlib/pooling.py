@@ -175,13 +175,13 @@ def _extreme_pool(
     stride: IntOrPair | None,
     padding: IntOrPair,
     kind: str,
+    owner: str,
 ) -> tuple[NDArray[Any], NDArray[Any], PoolSpec, NDArray[Any] | None]:
-    """Max or min pooling (``kind``).
+    """Max or min pooling (``kind``); errors name ``owner``.
 
     Returns the checked input, the output, the sizes, and for windows that tile the image
     the taps :func:`_tiled_taps` gathered (``None`` otherwise).
     """
-    owner = f"{kind}_pool2d"
     array = _float_input(x, owner)
     spec = pool_spec(array.shape, kernel_size, stride, padding, owner)
     extreme, fill = _EXTREMES[kind]
@@ -349,7 +349,19 @@ def pool2d_with_winners(
     """
     if kind not in _EXTREMES:
         raise ValueError(f"pool2d_with_winners: kind must be 'max' or 'min', got {kind!r}")
-    array, y, spec, taps = _extreme_pool(x, kernel_size, stride, padding, kind)
+    return _with_winners(x, kernel_size, stride, padding, kind, "pool2d_with_winners")
+
+
+def _with_winners(
+    x: ArrayLike,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None,
+    padding: IntOrPair,
+    kind: str,
+    owner: str,
+) -> tuple[NDArray[Any], NDArray[np.unsignedinteger[Any]], PoolSpec]:
+    """:func:`pool2d_with_winners` whose errors name ``owner``, the public caller."""
+    array, y, spec, taps = _extreme_pool(x, kernel_size, stride, padding, kind, owner)
     return y, _winning_taps(array, y, spec, taps), spec
 
 
@@ -363,7 +375,7 @@ def max_pool2d_with_argmax(
 
     :func:`pool2d_with_winners` also returns the sizes, for :func:`route_to_winners`.
     """
-    y, index, _ = pool2d_with_winners(x, kernel_size, stride, padding, "max")
+    y, index, _ = _with_winners(x, kernel_size, stride, padding, "max", "max_pool2d")
     return y, index
 
 
@@ -382,7 +394,7 @@ def max_pool2d(
     array([[6., 4.],
            [7., 9.]])
     """
-    return _extreme_pool(x, kernel_size, stride, padding, "max")[1]
+    return _extreme_pool(x, kernel_size, stride, padding, "max", "max_pool2d")[1]
 
 
 def max_pool2d_backward(
@@ -397,8 +409,9 @@ def max_pool2d_backward(
     Ties go to the first maximum in row-major order within the window, as in PyTorch; an
     element that is the maximum of several (overlapping) windows receives the sum.
     """
-    _, index, spec = pool2d_with_winners(x, kernel_size, stride, padding, "max")
-    return route_to_winners(dy, index, spec, "max_pool2d_backward")
+    owner = "max_pool2d_backward"
+    _, index, spec = _with_winners(x, kernel_size, stride, padding, "max", owner)
+    return route_to_winners(dy, index, spec, owner)
 
 
 def min_pool2d(
@@ -408,7 +421,7 @@ def min_pool2d(
     padding: IntOrPair = 0,
 ) -> NDArray[Any]:
     """Min pooling of a batch ``(N, C, H, W)``; ``stride`` defaults to the kernel size."""
-    return _extreme_pool(x, kernel_size, stride, padding, "min")[1]
+    return _extreme_pool(x, kernel_size, stride, padding, "min", "min_pool2d")[1]
 
 
 def min_pool2d_backward(
@@ -419,8 +432,9 @@ def min_pool2d_backward(
     padding: IntOrPair = 0,
 ) -> NDArray[Any]:
     """Gradient of :func:`min_pool2d`: each window's ``dY`` goes to its (first) minimum."""
-    _, index, spec = pool2d_with_winners(x, kernel_size, stride, padding, "min")
-    return route_to_winners(dy, index, spec, "min_pool2d_backward")
+    owner = "min_pool2d_backward"
+    _, index, spec = _with_winners(x, kernel_size, stride, padding, "min", owner)
+    return route_to_winners(dy, index, spec, owner)
 
 
 def avg_pool2d(

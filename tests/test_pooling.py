@@ -199,6 +199,18 @@ def test_bad_input_is_named(call, error, pattern):
         call()
 
 
+@pytest.mark.parametrize(
+    "backward", [pooling.max_pool2d_backward, pooling.min_pool2d_backward], ids=["max", "min"]
+)
+def test_a_backward_pass_names_itself_for_a_bad_input(backward):
+    """The forward search runs inside the backward function: its errors name the latter."""
+    name = backward.__name__
+    with pytest.raises(ValueError, match=rf"^{name}: x must be a 4-D array"):
+        backward(np.zeros((1, 1, 2, 2)), np.zeros((4, 4)), 2)
+    with pytest.raises(TypeError, match=rf"^{name}: x has dtype int64"):
+        backward(np.zeros((1, 1, 2, 2)), np.zeros((1, 1, 4, 4), int), 2)
+
+
 def test_dtype_is_kept(rng):
     x = rng.standard_normal((1, 2, 4, 4)).astype(np.float32)
     for forward, backward in OURS.values():

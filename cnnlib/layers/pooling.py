@@ -57,7 +57,7 @@ class _Pool(Layer):
 class _WinnerPool(_Pool):
     """Max or min pooling: the forward pass records each window's winner for the backward."""
 
-    kind = "max"
+    kind: str  # "max" or "min", set by each subclass
 
     def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
         if not training:  # nothing to record
