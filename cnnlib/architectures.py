@@ -37,8 +37,6 @@ from cnnlib.geometry import (
     resolve_padding2d,
 )
 from cnnlib.layers import (
-    ELU,
-    GELU,
     AvgPool2D,
     ConcatPool2D,
     Conv2D,
@@ -46,15 +44,12 @@ from cnnlib.layers import (
     Dropout,
     Flatten,
     Layer,
-    LeakyReLU,
     LocallyConnected2D,
     MaxPool2D,
     MinPool2D,
-    ReLU,
-    Sigmoid,
     Softmax,
-    Tanh,
 )
+from cnnlib.layers.activations import ACTIVATIONS
 from cnnlib.model import Sequential
 
 __all__ = [
@@ -78,17 +73,9 @@ VGG16_CONFIG: tuple[int | str, ...] = (
 )  # fmt: skip
 
 #: Layers that act on every value (or, for Softmax, every position) alike: they work on a
-#: vector and on a grid of vectors, so a converted head keeps them as they are.
-_POINTWISE: tuple[type[Layer], ...] = (
-    Dropout,
-    ELU,
-    GELU,
-    LeakyReLU,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Tanh,
-)
+#: vector and on a grid of vectors, so a converted head keeps them as they are. Every
+#: activation a layer can be given by name is one, so the list follows ``ACTIVATIONS``.
+_POINTWISE: tuple[type[Layer], ...] = (Dropout, *ACTIVATIONS.values())
 
 
 def _finish(
