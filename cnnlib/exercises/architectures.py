@@ -222,7 +222,7 @@ def _trace(
 def _output_shapes(
     input_shape: Sequence[int], layers: Sequence[Sequence[Any]]
 ) -> tuple[Shape, ...]:
-    return _trace(input_shape, layers, lambda n, k, s, p: geometry.conv_output_size(n, k, s, p))
+    return _trace(input_shape, layers, geometry.conv_output_size)
 
 
 _CIFAR = (
@@ -287,10 +287,7 @@ OUTPUT_SHAPES = Exercise(
             "your convolutions keep the input depth; a convolution's output has one channel "
             "per filter, whatever the input depth",
             lambda shape, layers: _trace(
-                shape,
-                layers,
-                lambda n, k, s, p: (n + 2 * p - k) // s + 1,
-                depth=lambda c, f: c,
+                shape, layers, geometry.conv_output_size, depth=lambda c, f: c
             ),
         ),
     ),
