@@ -34,10 +34,7 @@ def test_sliding_window_figure_rejects_a_step_that_does_not_exist():
 
 
 def test_figures_render_as_png_on_white():
-    png = viz.padding_modes_figure(X4, 3)._repr_png_()
-    image = Image.open(io.BytesIO(png))
-    assert image.format == "PNG"
-    assert image.convert("RGB").getpixel((1, 1)) == (255, 255, 255)  # opaque white corner
+    figures.assert_white_png(viz.padding_modes_figure(X4, 3))
 
 
 def test_padding_modes_figure_titles_give_the_output_sizes():

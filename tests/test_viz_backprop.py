@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
 import figures
 import numpy as np
 import pytest
-from PIL import Image
 
 from cnnlib import viz
 from cnnlib.viz.backprop import KEPT, PIXEL
@@ -22,7 +19,7 @@ def test_dilated_gradient_figure_inserts_stride_minus_one_zeros():
     assert original.get_title() == "dL/dY\n2×2"
     assert dilated.get_title() == "dilated for stride 3\n2 zeros between entries: 4×4"
     assert figures.texts(original) == ["1", "-2", "3", "1"]
-    values = np.array([float(t) for t in figures.texts(dilated)]).reshape(4, 4)
+    values = figures.numbers(dilated, (4, 4))
     assert np.array_equal(values, [[1, 0, 0, -2], [0, 0, 0, 0], [0, 0, 0, 0], [3, 0, 0, 1]])
     # the entries of dY keep their colour; the 12 inserted zeros are grey
     assert figures.filled(dilated, KEPT) == [(0, 0), (0, 3), (3, 0), (3, 3)]
@@ -63,9 +60,7 @@ def test_pixel_contributions_figure_shows_an_excluded_pixel_and_renders():
     assert fig.axes[0].get_title() == "x[9, 3] is excluded:\nno window reads it"
     assert fig.axes[1].get_title() == "0 outputs\nread x[9, 3]"
     assert fig.get_supxlabel() == "dL/dx₉₃ = 0"
-    image = Image.open(io.BytesIO(fig._repr_png_()))
-    assert image.format == "PNG"
-    assert image.convert("RGB").getpixel((1, 1)) == (255, 255, 255)
+    figures.assert_white_png(fig)
 
 
 def test_pixel_contributions_figure_refuses_a_pixel_outside_the_input():

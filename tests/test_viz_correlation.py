@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
 import figures
 import numpy as np
 import pytest
-from PIL import Image
 
 from cnnlib import viz
 from cnnlib.viz.correlation import FIRST, LAST_IN_ROW
@@ -81,9 +78,6 @@ def test_impulse_response_figure_stamps_the_kernel(kernel, size):
 
 
 def test_impulse_response_figure_renders_and_refuses_a_kernel_that_does_not_fit():
-    png = viz.impulse_response_figure(K9, 5)._repr_png_()
-    image = Image.open(io.BytesIO(png))
-    assert image.format == "PNG"
-    assert image.convert("RGB").getpixel((1, 1)) == (255, 255, 255)
+    figures.assert_white_png(viz.impulse_response_figure(K9, 5))
     with pytest.raises(ValueError, match=r"kernel \(3, 3\) does not fit in a 2×2 input"):
         viz.impulse_response_figure(K9, 2)

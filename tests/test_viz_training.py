@@ -113,7 +113,7 @@ def test_confusion_matrix_figure_writes_every_count_in_its_cell():
 def test_confusion_matrix_figure_without_mistakes_and_with_a_title():
     fig = viz.confusion_matrix_figure(np.diag([3, 4]), title="perfect")
     assert fig.axes[0].get_title() == "perfect"
-    assert [t.get_text() for t in fig.axes[0].texts] == ["3", "4"]
+    assert figures.texts(fig.axes[0]) == ["3", "4"]
 
 
 @pytest.mark.parametrize(
@@ -162,7 +162,7 @@ def test_mistakes_figure_of_a_binary_classifier_reads_the_probability_of_class_1
 
 def test_mistakes_figure_without_mistakes_says_so():
     fig = viz.mistakes_figure(np.zeros((2, 3, 3)), [0, 1], np.array([[0.9, 0.1], [0.2, 0.8]]))
-    assert [t.get_text() for t in fig.axes[0].texts] == ["no misclassified images"]
+    assert figures.texts(fig.axes[0]) == ["no misclassified images"]
     figures.assert_white_png(fig)
 
 
