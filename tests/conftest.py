@@ -1,5 +1,5 @@
-"""Shared fixtures (a seeded generator), the exercise contract's parametrization, and the
-oracle summaries printed after the run."""
+"""Shared fixtures (a seeded generator, the book built once per session), the exercise
+contract's parametrization, and the oracle summaries printed after the run."""
 
 from __future__ import annotations
 
