@@ -276,7 +276,10 @@ def im2col_strided(
 
     The view's axes ``(n, c, i, j, m, l)`` are put in the column matrix's order
     ``(c, m, l, n, i, j)``; reshaping that non-contiguous view to two dimensions copies
-    every window into its column.
+    every window into its column. Where the reshape needs no copy (a ``1 × 1`` kernel on
+    one image, for instance, reads the pixels in order), its result would be a read-only
+    view of the input, so it is copied: the result is always a new, writable array, as
+    :func:`im2col`'s is.
 
     Parameters
     ----------
@@ -286,7 +289,7 @@ def im2col_strided(
     Returns
     -------
     numpy.ndarray
-        ``(C·k_h·k_w, N·H_out·W_out)``, equal to ``im2col(x, ...)``.
+        ``(C·k_h·k_w, N·H_out·W_out)``, equal to ``im2col(x, ...)``; never a view of ``x``.
 
     Examples
     --------
@@ -296,7 +299,8 @@ def im2col_strided(
     """
     view = window_view(x, kernel_size, stride, padding, dilation)
     n, c, out_h, out_w, kh, kw = view.shape
-    return view.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, n * out_h * out_w)
+    cols = view.transpose(1, 4, 5, 0, 2, 3).reshape(c * kh * kw, n * out_h * out_w)
+    return cols.copy() if np.may_share_memory(cols, view) else cols
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,18 @@ def test_a_window_view_without_padding_copies_nothing_and_is_read_only():
     assert not np.shares_memory(columns, x)  # the reshape copied
 
 
+def test_strided_columns_are_a_new_array_even_where_the_reshape_needs_no_copy():
+    # a 1×1 kernel on one image reads the pixels in order, and a full-width kernel on one
+    # channel reads its rows as columns: the transposed view reshapes without copying, and
+    # would be a read-only alias of x
+    x = np.arange(3 * 4 * 5, dtype=float).reshape(1, 3, 4, 5)
+    for image, kernel in ((x, 1), (x[:, :1], (1, 5))):
+        columns = im2col_strided(image, kernel)
+        assert not np.shares_memory(columns, image)
+        assert columns.flags.writeable
+        np.testing.assert_array_equal(columns, im2col(image, kernel))
+
+
 def test_column_memory_counts_the_sources_example():
     cost = column_memory((1, 3, 227, 227), 11, stride=4)
     # (227 − 11)/4 + 1 = 55 positions per axis, 11·11·3 = 363 numbers per window
