@@ -48,8 +48,9 @@ def test_im2col_figure_on_two_channels_copies_each_pixel_in_its_colour():
         assert cells[(r, c)] == to_rgba(pixel_colour(int(value) - 1))
     for channel, ax in enumerate((first, second)):
         assert np.array_equal(figures.numbers(ax, (3, 3)), NUMBERED[channel])
+        cells = _cells(ax)
         for (r, c), value in np.ndenumerate(NUMBERED[channel]):
-            assert _cells(ax)[(r, c)] == to_rgba(pixel_colour(int(value) - 1))
+            assert cells[(r, c)] == to_rgba(pixel_colour(int(value) - 1))
         assert figures.frames(ax) == [(0, 0, 2, 2)]  # the window of output (0, 0) ...
     assert figures.frames(matrix) == [(0, 0, 8, 1)]  # ... and its column
     labels = [t.get_text() for t in matrix.get_yticklabels()]
