@@ -42,6 +42,7 @@ from numpy.typing import ArrayLike, NDArray
 from cnnlib._validation import check_int
 from cnnlib.layers import Conv2D, Dense, Dropout, Flatten, Layer, Sigmoid, Softmax
 from cnnlib.losses import CrossEntropy
+from cnnlib.metrics import accuracy
 from cnnlib.model import Sequential
 from cnnlib.optim import Adam
 
@@ -136,9 +137,7 @@ def _forward(model: Sequential, x: Array, stop: int, training: bool) -> list[Arr
 
 
 def _apply(layer: Layer, x: Array, batch_size: int = 256) -> Array:
-    """One layer in inference mode, a batch at a time (bounds the im2col memory)."""
-    if _identity(layer):
-        return x
+    """One layer in inference mode, a batch at a time (bounds the convolutions' memory)."""
     parts = [layer.forward(x[i : i + batch_size], False) for i in range(0, len(x), batch_size)]
     return np.concatenate(parts)
 
@@ -837,9 +836,8 @@ def linear_probe(
     )
     probe.compile(CrossEntropy(), Adam(lr, weight_decay=weight_decay))
     probe.fit(train_32, train_y, epochs=epochs, batch_size=batch_size, progress=False)
-    train_accuracy = float(np.mean(probe.predict(train_32).argmax(axis=1) == train_y))
-    test_scores = probe.predict(_scaled(test_x, mean, std))
-    test_accuracy = float(np.mean(test_scores.argmax(axis=1) == test_y))
+    train_accuracy = accuracy(probe.predict(train_32), train_y)
+    test_accuracy = accuracy(probe.predict(_scaled(test_x, mean, std)), test_y)
     return LinearProbe(probe, mean, std, train_accuracy, test_accuracy)
 
 
