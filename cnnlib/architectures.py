@@ -203,12 +203,16 @@ def _check_dropout(dropout: float, owner: str) -> None:
         raise ValueError(f"{owner}: dropout must be in [0, 1), got {dropout}")
 
 
-def _classifier(layers: list[Layer], classes: int, dropout: float) -> None:
-    """The ImageNet head of AlexNet and VGG: two 4096-unit layers and the class scores."""
+def _classifier(layers: list[Layer], classes: int, dropout: float, before: bool) -> None:
+    """The ImageNet head of AlexNet and VGG: two 4096-unit layers and the class scores.
+
+    Dropout comes ``before`` each 4096-unit layer (AlexNet) or after it (VGG).
+    """
     for _ in range(2):
+        hidden: list[Layer] = [Dense(4096, activation="relu")]
         if dropout > 0:
-            layers.append(Dropout(dropout))
-        layers.append(Dense(4096, activation="relu"))
+            hidden.insert(0 if before else 1, Dropout(dropout))
+        layers.extend(hidden)
     layers.append(Dense(classes))
 
 
@@ -266,7 +270,7 @@ def alexnet(
         MaxPool2D(3, stride=2),
         Flatten(),
     ]
-    _classifier(layers, classes, dropout)
+    _classifier(layers, classes, dropout, before=True)
     return _finish(layers, (3, size, size), softmax, seed, dtype)
 
 
@@ -286,8 +290,11 @@ def vgg16(
 
     Parameters
     ----------
-    classes, dropout, softmax, seed, dtype
+    classes, softmax, seed, dtype
         As for :func:`alexnet`.
+    dropout
+        Dropout rate after each of the two 4096-unit layers (0 for none), as in the paper
+        and torchvision (AlexNet has it before them).
     """
     owner = "vgg16"
     classes = check_int(classes, "classes", owner=owner, minimum=1)
@@ -297,7 +304,7 @@ def vgg16(
         for entry in VGG16_CONFIG
     ]
     layers.append(Flatten())
-    _classifier(layers, classes, dropout)
+    _classifier(layers, classes, dropout, before=False)
     return _finish(layers, (3, 224, 224), softmax, seed, dtype)
 
 

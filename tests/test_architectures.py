@@ -123,6 +123,21 @@ def _torch_count(net):
     return sum(p.numel() for p in net.parameters())
 
 
+#: PyTorch module → the cnnlib layer in its place (ReLUs are fused into cnnlib's layers).
+_KINDS = {
+    "Conv2d": "Conv2D",
+    "MaxPool2d": "MaxPool2D",
+    "Flatten": "Flatten",
+    "Linear": "Dense",
+    "Dropout": "Dropout",
+}
+
+
+def _layer_kinds(net):
+    """The order of layers in a PyTorch twin, named as cnnlib's; dropout included."""
+    return [_KINDS[type(m).__name__] for m in net.modules() if type(m).__name__ in _KINDS]
+
+
 def _load_into_torch(torch, model, net):
     """Copy cnnlib's weights into the torch twin, weight layer by weight layer."""
     ours = [layer for layer in model.layers if layer.params]
@@ -173,6 +188,7 @@ def test_parameter_counts_match_the_published_ones_and_torch(build, published, t
     assert model.count_params() == PUBLISHED[published] == _torch_count(net)
     ours = [p.shape for _, p in model.parameters()]
     assert ours == [tuple(p.shape) for p in net.parameters()]
+    assert [type(layer).__name__ for layer in model.layers] == _layer_kinds(net)
 
 
 def test_vgg16_has_the_published_count_and_torchs_layer_shapes(vgg, capsys):
@@ -187,6 +203,7 @@ def test_vgg16_has_the_published_count_and_torchs_layer_shapes(vgg, capsys):
                 torch_shapes.append(tuple(x.shape[1:]))
     assert vgg.count_params() == PUBLISHED["vgg16"] == _torch_count(net)
     assert [p.shape for _, p in vgg.parameters()] == [tuple(p.shape) for p in net.parameters()]
+    assert [type(layer).__name__ for layer in vgg.layers] == _layer_kinds(net), "dropout too"
     ours = [layer.output_shape for layer in vgg.layers if not isinstance(layer, Dropout)]
     assert ours == torch_shapes
     vgg.summary()
