@@ -53,6 +53,18 @@ PATHS = {
     "compact-in-one-step": {"WIDE_BELOW": 0, "_FORCE_COMPACT": True, "TWO_STEPS_BELOW": 0},
     "one-product-col2im": {"SCATTER_CHUNK_BYTES": 10**12},
     "one-image-at-a-time-col2im": {"SCATTER_CHUNK_BYTES": 1},
+    "col2im-by-kernel-rows-at-every-stride-1": {"BY_KERNEL_ROWS_UP_TO": 10**9},
+    "col2im-by-kernel-rows-one-image-at-a-time": {
+        "BY_KERNEL_ROWS_UP_TO": 10**9,
+        "SCATTER_CHUNK_BYTES": 1,
+    },
+    "col2im-tap-by-tap": {"BY_KERNEL_ROWS_UP_TO": 0},
+    "col2im-tap-by-tap-in-two-steps": {
+        "BY_KERNEL_ROWS_UP_TO": 0,
+        "WIDE_BELOW": 0,
+        "_FORCE_COMPACT": True,
+        "TWO_STEPS_BELOW": 10**9,
+    },
     "winograd-wherever-it-applies": {"_WINOGRAD_FROM": 1},
     "chunks-of-one-image": {"CHUNK_FROM_BYTES": 0, "CHUNK_BYTES": 1},
     "chunks-of-two-images": {"CHUNK_FROM_BYTES": 0, "_CHUNK_IMAGES": 2},
