@@ -57,6 +57,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -197,20 +198,31 @@ def _layout(spec: ConvSpec) -> _Layout:
     return _Layout(phase_shape, phase_shape[1] if wide else spec.out_width)
 
 
-def _tap_offsets(spec: ConvSpec) -> list[tuple[int, int, int, int, int, int]]:
+_Taps = tuple[tuple[int, int, int, int, int, int], ...]
+
+
+@lru_cache(maxsize=256)  # called on every pass: computed once per geometry
+def _tap_offsets(spec: ConvSpec) -> _Taps:
     """For each tap ``(m, l)``: the phase ``(a, b)`` it reads and its offset ``(r, c)`` there."""
     (sh, sw), (dh, dw) = spec.stride, spec.dilation
-    return [
+    return tuple(
         (m, l, (m * dh) % sh, (l * dw) % sw, (m * dh) // sh, (l * dw) // sw)
         for m in range(spec.kernel[0])
         for l in range(spec.kernel[1])
-    ]
+    )
 
 
 def _gather(
-    x: NDArray[Any], spec: ConvSpec, workspace: Workspace | None, ones_row: bool
+    x: NDArray[Any],
+    spec: ConvSpec,
+    workspace: Workspace | None,
+    ones_row: bool,
+    positive: NDArray[Any] | None = None,
 ) -> Columns:
-    """im2col into the channels-first layout, with an optional row of ones per group."""
+    """im2col into the channels-first layout, with an optional row of ones per group.
+
+    ``positive``, a fused ReLU's mask still to be filled, is kept with the columns.
+    """
     channels, batch, groups = spec.in_channels, spec.batch, spec.groups
     per_group = channels // groups
     kh, kw = spec.kernel
@@ -244,7 +256,7 @@ def _gather(
         for m, l, a, b, r, c in _tap_offsets(spec):
             window = source[a * sw + b, :, :, :, r : r + spec.out_height, c : c + row_width]
             grid[:, :, m, l] = window
-    return Columns(spec, matrix, row_width, ones_row, workspace)
+    return Columns(spec, matrix, row_width, ones_row, workspace, positive=positive)
 
 
 def _gather_in_two_steps(
@@ -283,15 +295,16 @@ def _gather_in_two_steps(
         tap_rows[:, :, m, l] = flat[slot[a, l], :, :, :, r * width : r * width + run]
 
 
+@lru_cache(maxsize=256)
 def _kernel_columns(
-    taps: list[tuple[int, int, int, int, int, int]],
-) -> tuple[list[tuple[int, int, int, int]], dict[tuple[int, int], int]]:
+    taps: _Taps,
+) -> tuple[tuple[tuple[int, int, int, int], ...], dict[tuple[int, int], int]]:
     """The kernel columns of the two-step layout: ``(a, l, b, c)`` each, and their index.
 
     Kernel column ``l`` reads phase ``(a, b)`` from column offset ``c`` (one entry per phase
     row ``a`` that its taps use); the index maps ``(a, l)`` to its position in the list.
     """
-    columns = sorted({(a, l, b, c) for _, l, a, b, _, c in taps})
+    columns = tuple(sorted({(a, l, b, c) for _, l, a, b, _, c in taps}))
     return columns, {(a, l): i for i, (a, l, _, _) in enumerate(columns)}
 
 
@@ -535,9 +548,9 @@ def _forward(
     row_width = _layout(spec).row_width
     chunk = _images_per_chunk(spec, row_width, x.itemsize)
     if chunk == spec.batch:
-        columns = _gather(x, spec, workspace, ones_row=b is not None)
+        columns = _gather(x, spec, workspace, b is not None, positive)
         _multiply(w_rows, columns, y, positive)
-        return y, replace(columns, positive=positive)
+        return y, columns
     for first, last, part in spec.chunks(chunk):
         columns = _gather(x[first:last], part, workspace, b is not None)
         _multiply(

@@ -8,6 +8,7 @@ with stride 1, so copies become contiguous runs (:mod:`cnnlib.conv.fast`), and W
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -19,6 +20,7 @@ from cnnlib.conv.workspace import Workspace, zeroed
 __all__ = ["merge_phases", "phase_slices", "split_phases"]
 
 
+@lru_cache(maxsize=256)  # called on every pass: computed once per geometry
 def phase_slices(
     spec: ConvSpec, steps: tuple[int, int], shape: tuple[int, int], a: int, b: int
 ) -> tuple[slice, slice, slice, slice]:
