@@ -217,8 +217,10 @@ def _tiled_taps(array: NDArray[Any], spec: PoolSpec) -> NDArray[Any] | None:
         return None
     (n, c, height, width), (kh, kw) = spec.input_shape, spec.kernel
     out_h, out_w = height // kh, width // kw
-    windows = array.reshape(n * c * out_h, kh, out_w, kw).transpose(1, 3, 0, 2)
-    taps = np.empty((kh, kw, n * c * out_h, out_w), dtype=array.dtype)
+    # splitting axes is a view whatever the input's memory order (a convolution's output
+    # is channels-first in memory): no copy before the one that lines the taps up
+    windows = array.reshape(n, c, out_h, kh, out_w, kw).transpose(3, 5, 0, 1, 2, 4)
+    taps = np.empty((kh, kw, n, c, out_h, out_w), dtype=array.dtype)
     np.copyto(taps, windows)
     return taps.reshape(kh * kw, -1)
 

@@ -489,13 +489,17 @@ def _images_per_chunk(spec: ConvSpec, row_width: int, itemsize: int) -> int:
 def _multiply(
     w_rows: NDArray[Any],
     columns: Columns,
-    out: NDArray[Any],
+    out: NDArray[Any] | None = None,
     positive: NDArray[np.bool_] | None = None,
-) -> None:
-    """``out`` (NCHW) ``= W_row · X_col``, the discarded columns of the wide layout dropped.
+) -> NDArray[Any]:
+    """``Y = W_row · X_col`` as NCHW, the discarded columns of the wide layout dropped.
 
-    With ``positive`` (``(F, N, H_out, W_out)``), the product goes through a ReLU on its
-    way into ``out`` and ``positive`` records where it was above zero.
+    Written into ``out`` if given. Otherwise, in the compact layout, ``Y`` is returned as
+    the product itself seen through a transpose, ``(N, F, H_out, W_out)`` with channels
+    outermost in memory: NumPy treats it like any array, and the layers after it read it
+    as fast, so a copy into NCHW order would only cost a pass over the output.
+    With ``positive`` (``(F, N, H_out, W_out)``), the product goes through a ReLU and
+    ``positive`` records where it was above zero.
     """
     assert columns.matrix is not None
     spec = columns.spec
@@ -506,7 +510,13 @@ def _multiply(
         np.greater(real, 0, out=positive)
         # in the GEMM's layout: a strided ReLU on the way into `out` is slower than the copy
         _relu_in_place(full, spec.out_height * columns.row_width, columns.workspace)
-    np.copyto(out, real.transpose(1, 0, 2, 3))
+    by_image = real.transpose(1, 0, 2, 3)
+    if out is None and columns.row_width == spec.out_width:
+        return by_image
+    if out is None:
+        out = np.empty(spec.output_shape, dtype=full.dtype)
+    np.copyto(out, by_image)
+    return out
 
 
 def _relu_in_place(values: NDArray[Any], row: int, workspace: Workspace | None) -> None:
@@ -542,15 +552,14 @@ def _forward(
         _relu_in_place(y, spec.out_height * spec.out_width, workspace)
         return y, replace(tiles, positive=positive)
     w_rows = _filter_rows(w, spec, b)
-    y = np.empty(spec.output_shape, dtype=x.dtype)
     shape = (spec.filters, spec.batch, spec.out_height, spec.out_width)
     positive = buffer(workspace, "relu", shape, np.dtype(bool)) if relu else None
     row_width = _layout(spec).row_width
     chunk = _images_per_chunk(spec, row_width, x.itemsize)
     if chunk == spec.batch:
         columns = _gather(x, spec, workspace, b is not None, positive)
-        _multiply(w_rows, columns, y, positive)
-        return y, columns
+        return _multiply(w_rows, columns, None, positive), columns
+    y = np.empty(spec.output_shape, dtype=x.dtype)
     for first, last, part in spec.chunks(chunk):
         columns = _gather(x[first:last], part, workspace, b is not None)
         _multiply(
@@ -592,7 +601,8 @@ def conv2d_forward(
     Returns
     -------
     tuple
-        ``(y, columns)``: the output ``(N, F, H_out, W_out)`` and the saved columns.
+        ``(y, columns)``: the output ``(N, F, H_out, W_out)`` and the saved columns. ``y``
+        may be channels-first in memory (see :func:`conv2d`).
     """
     owner = "conv2d"
     x_arr, w_arr, b_arr = as_float_arrays(x, w, b, owner=owner)
@@ -780,6 +790,10 @@ def conv2d(
     numpy.ndarray
         ``(N, F, H_out, W_out)`` with
         ``H_out = ⌊(H + p_top + p_bottom − d_h(k_h − 1) − 1)/s_h⌋ + 1`` (likewise ``W_out``).
+        It is often the matrix product itself seen through a transpose, laid out
+        ``(F, N, H_out, W_out)`` in memory: copying it into NCHW order would cost a pass over
+        the output for nothing, since NumPy (and the next layer) read it as fast. Call
+        ``np.ascontiguousarray`` on it if something needs C order.
 
     Raises
     ------
