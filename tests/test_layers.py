@@ -377,3 +377,42 @@ def test_relu_backward_gives_zero_where_the_input_was_negative_even_for_inf_grad
     assert grad[0, 1] == np.inf
     assert grad[0, 2] == 0
     assert grad[0, 3] == -np.inf
+
+
+def _channels_first(x: np.ndarray) -> np.ndarray:
+    """The same values, laid out (C, N, H, W) in memory, as a convolution returns them."""
+    return np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda: MaxPool2D(2), lambda: MaxPool2D(3, stride=2, padding=1), lambda: MinPool2D(2)],
+    ids=["max-2", "max-3-s2-p1", "min-2"],
+)
+@pytest.mark.parametrize("grad_order", ["nchw", "channels-first"])
+def test_a_pool_on_a_channels_first_batch_equals_pytorch_and_keeps_its_order(make, grad_order, rng):
+    """A conv's output is (C, N, H, W) in memory; pooling it must give PyTorch's numbers
+    (ties included), in that memory order, whatever order the gradient comes back in."""
+    torch = torch_or_skip()
+    x = rng.normal(size=(3, 4, 8, 8)).round(1)  # rounding makes ties within windows
+    layer = make()
+    layer.build(x.shape[1:])
+    theirs = (
+        torch.nn.MaxPool2d(layer.kernel_size, layer.stride, layer.padding)
+        if isinstance(layer, MaxPool2D)
+        else lambda t: -torch.nn.functional.max_pool2d(-t, 2)
+    )
+    xt = torch.tensor(x, requires_grad=True)
+    yt = theirs(xt)
+    dy = rng.normal(size=tuple(yt.shape))
+    yt.backward(torch.tensor(dy))
+    y = layer.forward(_channels_first(x), training=True)
+    np.testing.assert_array_equal(y, yt.detach().numpy())
+    assert y.transpose(1, 0, 2, 3).flags.c_contiguous  # the order came through
+    dx = layer.backward(_channels_first(dy) if grad_order == "channels-first" else dy)
+    # overlapping windows add their shares in another order than PyTorch: allclose
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-12, atol=1e-14)
+    assert dx.transpose(1, 0, 2, 3).flags.c_contiguous
+    inference = layer.forward(_channels_first(x))
+    np.testing.assert_array_equal(inference, y)
+    assert inference.transpose(1, 0, 2, 3).flags.c_contiguous

@@ -78,12 +78,14 @@ def merge_phases(
     """The image's pixels gathered back out of phase gradients: ``dx`` (NCHW).
 
     ``dphases`` is ``(s_h·s_w, C, N, H_q (+ 1), W_q)`` as :func:`split_phases` lays it out;
-    gradients that fell on the padding are dropped. ``out``, if given, receives ``dx``.
+    gradients that fell on the padding are dropped. ``out``, if given, receives ``dx``;
+    otherwise ``dx`` is ``(N, C, H, W)`` laid out channels first in memory.
     """
     sh, sw = steps
     shape = (dphases.shape[3], dphases.shape[4])
-    if out is None:
-        dx = np.zeros(spec.input_shape, dtype=dphases.dtype)
+    if out is None:  # channels first in memory, like the phases: the copies are long runs
+        n, c, h, w = spec.input_shape
+        dx = np.zeros((c, n, h, w), dtype=dphases.dtype).transpose(1, 0, 2, 3)
     else:
         dx = out
         dx.fill(0)  # pixels that no window reads get no gradient

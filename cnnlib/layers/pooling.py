@@ -55,19 +55,45 @@ class _Pool(Layer):
 
 
 class _WinnerPool(_Pool):
-    """Max or min pooling: the forward pass records each window's winner for the backward."""
+    """Max or min pooling: the forward pass records each window's winner for the backward.
+
+    Pooling works on each ``(image, channel)`` plane alone, so it runs on whichever of the
+    ``(N, C, H, W)`` and ``(C, N, H, W)`` orders the input has in memory — a convolution's
+    output has the second (see :func:`cnnlib.conv.conv2d`) — and returns the same order,
+    forward and backward: the copies it makes, and the next convolution's, are then long
+    runs instead of one per image and channel.
+    """
 
     kind: str  # "max" or "min", set by each subclass
 
     def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
+        self._channels_first = _channels_first(x)
+        planes = _swap(x) if self._channels_first else x
         if not training:  # nothing to record
             plain = pooling.max_pool2d if self.kind == "max" else pooling.min_pool2d
-            return plain(x, *self._args())
-        y, self._index, self._spec = pooling.pool2d_with_winners(x, *self._args(), self.kind)
-        return y
+            y = plain(planes, *self._args())
+        else:
+            y, self._index, self._spec = pooling.pool2d_with_winners(
+                planes, *self._args(), self.kind
+            )
+        return _swap(y) if self._channels_first else y
 
     def _backward(self, grad: NDArray[Any]) -> NDArray[Any]:
-        return pooling.route_to_winners(grad, self._index, self._spec, self.name)
+        if not self._channels_first:
+            return pooling.route_to_winners(grad, self._index, self._spec, self.name)
+        # in the order of the forward pass (a Flatten after it sends NCHW): one short copy
+        planes = np.ascontiguousarray(_swap(grad))
+        return _swap(pooling.route_to_winners(planes, self._index, self._spec, self.name))
+
+
+def _channels_first(x: NDArray[Any]) -> bool:
+    """Whether a batch of images is laid out ``(C, N, H, W)`` in memory (and not NCHW)."""
+    return not x.flags.c_contiguous and _swap(x).flags.c_contiguous
+
+
+def _swap(x: NDArray[Any]) -> NDArray[Any]:
+    """The first two axes exchanged: ``(N, C, H, W)`` ↔ ``(C, N, H, W)``, a view."""
+    return x.transpose(1, 0, 2, 3)
 
 
 class MaxPool2D(_WinnerPool):
