@@ -29,8 +29,10 @@ the copies cheap (chapter 6 measures the choices):
 * **Narrow rows in two steps.** Otherwise, for outputs narrower than
   :data:`cnnlib.conv.fast.TWO_STEPS_BELOW`, each kernel column ``l`` first gets a copy of
   the ``W_out`` pixels it reads in every row; a tap ``(m, l)`` is then one run of
-  ``H_out·W_out`` values of that copy, instead of ``H_out`` runs of ``W_out``. col2im
-  undoes it: each kernel column sums its taps into one block, added back in one go.
+  ``H_out·W_out`` values of that copy, instead of ``H_out`` runs of ``W_out``. At stride 1
+  the copies are taken straight from the input (a reused buffer keeps the padding's
+  zeros), and all the taps are gathered in one strided copy. col2im undoes it: each kernel
+  column sums its taps into one block, added back in one go.
 * **col2im a few images at a time**: ``Wᵀ·dY`` is formed for a block of images of about
   :data:`SCATTER_CHUNK_BYTES` and added into its windows while it is still in cache.
 * **col2im by kernel rows at stride 1.** Kernel column ``l`` moves a gradient ``l·d_w``
@@ -235,6 +237,9 @@ def _gather(
         matrix[:, rows] = 1
     # views with one axis per index (reshapes that only split axes)
     tap_rows = matrix[:, :rows].reshape(groups, per_group, kh, kw, batch, -1)
+    if layout.two_steps:
+        _gather_in_two_steps(tap_rows, x, spec, layout, workspace)
+        return Columns(spec, matrix, row_width, ones_row, workspace, positive=positive)
     phases = split_phases(x, spec, spec.stride, layout.phase_shape, workspace, "input")
     sw = spec.stride[1]
     height_q, width_q = layout.phase_shape
@@ -248,8 +253,6 @@ def _gather(
         # dW = dY·colsᵀ is exact even when such a pixel is NaN or infinite.
         extra = tap_rows.reshape(groups, per_group, kh, kw, batch, spec.out_height, row_width)
         extra[..., spec.out_width :] = 0
-    elif layout.two_steps:
-        _gather_in_two_steps(tap_rows, phases, spec, layout, workspace)
     else:
         grid = tap_rows.reshape(groups, per_group, kh, kw, batch, spec.out_height, row_width)
         source = phases.reshape(len(phases), groups, per_group, batch, height_q + 1, width_q)
@@ -261,7 +264,7 @@ def _gather(
 
 def _gather_in_two_steps(
     tap_rows: NDArray[Any],
-    phases: NDArray[Any],
+    x: NDArray[Any],
     spec: ConvSpec,
     layout: _Layout,
     workspace: Workspace | None,
@@ -269,20 +272,25 @@ def _gather_in_two_steps(
     """Compact-layout im2col through one copy per kernel column (see the module docstring).
 
     ``tap_rows`` is the column matrix as ``(groups, C/groups, k_h, k_w, N, H_out·W_out)``;
-    ``phases`` the padded input from :func:`split_phases`.
+    ``x`` the input.
     """
     groups, per_group, _, _, batch, _ = tap_rows.shape
     height_q, width_q = layout.phase_shape
     width, run = spec.out_width, spec.out_height * spec.out_width
-    sw = spec.stride[1]
-    source = phases.reshape(len(phases), groups, per_group, batch, height_q + 1, width_q)
     taps = _tap_offsets(spec)
     # one copy per (phase row a, kernel column l): all the pixels column l reads there
     columns, slot = _kernel_columns(taps)
     shape = (len(columns), groups, per_group, batch, height_q + 1, width)
-    shifted = buffer(workspace, "cols.shifted", shape, phases.dtype)
-    for i, (a, _, b, c) in enumerate(columns):
-        shifted[i] = source[a * sw + b, :, :, :, :, c : c + width]
+    if spec.stride == (1, 1):  # straight from the input, without padding it first
+        shifted = zeroed(workspace, "cols.shifted", shape, x.dtype, region=spec)
+        _shift_columns(x, spec, columns, shifted)
+    else:
+        phases = split_phases(x, spec, spec.stride, layout.phase_shape, workspace, "input")
+        source = phases.reshape(len(phases), groups, per_group, batch, height_q + 1, width_q)
+        shifted = buffer(workspace, "cols.shifted", shape, x.dtype)
+        sw = spec.stride[1]
+        for i, (a, _, b, c) in enumerate(columns):
+            shifted[i] = source[a * sw + b, :, :, :, :, c : c + width]
     flat = shifted.reshape(len(columns), groups, per_group, batch, -1)
     if spec.stride == (1, 1):  # one phase: kernel column l is copy l, tap (m, l) m·d_h rows down
         step_g, step_c, step_n, step_r = flat.strides[1:]
@@ -293,6 +301,28 @@ def _gather_in_two_steps(
         return
     for m, l, a, _, r, _ in taps:
         tap_rows[:, :, m, l] = flat[slot[a, l], :, :, :, r * width : r * width + run]
+
+
+def _shift_columns(
+    x: NDArray[Any],
+    spec: ConvSpec,
+    columns: tuple[tuple[int, int, int, int], ...],
+    shifted: NDArray[Any],
+) -> None:
+    """At stride 1, ``shifted[l]`` ← the padded input's columns ``c_l … c_l + W_out − 1``.
+
+    ``shifted`` is ``(k_w, groups, C/groups, N, H_p + 1, W_out)`` and holds zeros wherever
+    the padding falls (a reused buffer keeps them: only the image's pixels are written).
+    """
+    (top, _), (left, _) = spec.padding
+    height, width = spec.height, spec.width
+    by_channel = x.transpose(1, 0, 2, 3).reshape((*shifted.shape[1:4], height, width))
+    for i, (_, _, _, c) in enumerate(columns):
+        first = max(0, left - c)  # the first output column whose pixel is in the image
+        last = min(spec.out_width, width + left - c)
+        if first < last:
+            source = by_channel[..., first + c - left : last + c - left]
+            shifted[i, :, :, :, top : top + height, first:last] = source
 
 
 @lru_cache(maxsize=256)
