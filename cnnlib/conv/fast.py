@@ -440,23 +440,25 @@ def _by_kernel_rows(spec: ConvSpec) -> bool:
 
 def _scatter_by_kernel_rows(
     w: NDArray[Any],
-    dy_wide: NDArray[Any],
+    dy_rows: NDArray[Any],
+    layout: _Layout,
     spec: ConvSpec,
     workspace: Workspace | None,
     out: NDArray[Any] | None = None,
 ) -> NDArray[Any]:
     """``dx`` at stride 1: a kernel row's taps summed by the GEMM, the rows added after.
 
-    ``dy_wide`` is ``(groups, F/groups, N·H_out·W_p)`` in the wide layout (zeros in the
-    extra columns). Kernel column ``l`` moves a gradient ``l·d_w`` pixels to the right; in
-    the wide layout that is a shift of the whole flat array, since each row's ``(k_w −
-    1)·d_w`` trailing zeros absorb what wraps into the next row. With the ``k_w`` shifted
-    copies of ``dY`` stacked as rows ``(l, f)``, one GEMM with the filters laid out as
-    ``(m, c) × (l, f)`` gives ``Z_m = Σ_l W_{m,l}ᵀ·shift_l(dY)`` for every kernel row ``m``;
-    each ``Z_m`` is then added into ``dx`` ``m·d_h`` rows down: one long run per image and
-    channel, instead of one add per tap.
+    ``dy_rows`` is ``(groups, F/groups, N·H_out·row_width)``, laid out as the forward
+    pass laid out its columns. Kernel column ``l`` moves a gradient ``l·d_w`` pixels to the
+    right; in the wide layout (``W_p`` per row, zeros in the extra columns) that is a shift
+    of the whole flat array, since each row's ``(k_w − 1)·d_w`` trailing zeros absorb what
+    wraps into the next row. With the ``k_w`` shifted copies of ``dY`` stacked as rows
+    ``(l, f)``, one GEMM with the filters laid out as ``(m, c) × (l, f)`` gives
+    ``Z_m = Σ_l W_{m,l}ᵀ·shift_l(dY)`` for every kernel row ``m``; each ``Z_m`` is then
+    added into ``dx`` ``m·d_h`` rows down: one long run per image and channel, instead of
+    one add per tap.
     """
-    groups, batch = spec.groups, spec.batch
+    groups, batch, dtype = spec.groups, spec.batch, dy_rows.dtype
     per_group, f_per_group = spec.in_channels // groups, spec.filters // groups
     kh, kw = spec.kernel
     dh, dw = spec.dilation
@@ -465,15 +467,33 @@ def _scatter_by_kernel_rows(
     by_rows = w.reshape(groups, f_per_group, per_group, kh, kw).transpose(0, 3, 2, 4, 1)
     stacked = by_rows.reshape(groups, kh * per_group, kw * f_per_group)
     shape = (1, groups, per_group, batch, (height_p + 1) * width_p)
-    dphases = buffer(workspace, "dx", shape, dy_wide.dtype)
-    per_image = (kw * f_per_group + kh * per_group) * groups * run * dy_wide.itemsize
+    dphases = buffer(workspace, "dx", shape, dtype)
+    per_image = (kw * f_per_group + kh * per_group) * groups * run * dtype.itemsize
     chunk = max(1, SCATTER_CHUNK_BYTES // per_image)
+    compact = (spec.filters, batch, spec.out_height, spec.out_width)
+    # one block from compact columns: dY is laid out wide straight into the first copy,
+    # whose extra columns a reused buffer keeps at zero
+    first_in_place = chunk >= batch and not layout.wide
+    if first_in_place:
+        stack = (groups, kw, f_per_group, batch * run)
+        shifted = zeroed(workspace, "dx.shifted", stack, dtype, region="dY wide in copy 0")
+        dy_wide = shifted[:, 0]
+        by_row = dy_wide.reshape(groups, f_per_group, batch, spec.out_height, width_p)
+        real = dy_rows.reshape(groups, f_per_group, batch, spec.out_height, spec.out_width)
+        np.copyto(by_row[..., : spec.out_width], real)
+    elif not layout.wide:
+        laid_out = dy_rows.reshape(compact).transpose(1, 0, 2, 3)
+        dy_wide = _output_gradient_rows(laid_out, spec, width_p, workspace, "dy.wide")
+    else:
+        dy_wide = dy_rows
     for first in range(0, batch, chunk):
         last = min(batch, first + chunk)
         length = (last - first) * run
         block = dy_wide[:, :, first * run : last * run]
-        shifted = buffer(workspace, "dx.shifted", (groups, kw, f_per_group, length), block.dtype)
-        for l in range(kw):
+        if not first_in_place:
+            shifted = buffer(workspace, "dx.shifted", (groups, kw, f_per_group, length), dtype)
+            shifted[:, 0] = block
+        for l in range(1, kw):
             step = l * dw
             shifted[:, l, :, :step] = 0
             shifted[:, l, :, step:] = block[:, :, : length - step]
@@ -768,12 +788,7 @@ def _backward_part(
     w_arr = w.astype(dtype, copy=False)
     layout = _layout(spec)  # as the forward pass laid the columns out
     if _by_kernel_rows(spec):
-        if not layout.wide:
-            shape = (spec.filters, spec.batch, spec.out_height, spec.out_width)
-            laid_out = dy_rows.reshape(shape).transpose(1, 0, 2, 3)
-            wide = layout.phase_shape[1]
-            dy_rows = _output_gradient_rows(laid_out, spec, wide, workspace, "dy.wide")
-        return _scatter_by_kernel_rows(w_arr, dy_rows, spec, workspace, out), products
+        return _scatter_by_kernel_rows(w_arr, dy_rows, layout, spec, workspace, out), products
     if layout.two_steps:
         return _scatter_in_two_steps(w_arr, dy_rows, spec, workspace, out), products
     if not layout.wide:  # col2im adds long runs in the wide layout: re-lay dy out (masked)
