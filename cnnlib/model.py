@@ -30,6 +30,7 @@ from tqdm import tqdm
 
 from cnnlib._validation import check_int
 from cnnlib.layers import LAYERS, Layer
+from cnnlib.layers._fusion import PoolThenReLU, fuse
 from cnnlib.layers.base import shape_text
 from cnnlib.losses import Loss
 from cnnlib.optim import Optimizer
@@ -109,6 +110,10 @@ def _deferred_interrupts() -> Iterator[Callable[[], bool]]:
 class Sequential:
     """A stack of layers, each feeding the next.
 
+    A ``Conv2D(activation="relu")`` directly followed by a ``MaxPool2D`` is run as
+    convolution → pooling → ReLU: the two commute, so the numbers are those of the layers
+    one by one, and the ReLU works on the pooled map, a quarter of the values.
+
     Parameters
     ----------
     layers
@@ -156,6 +161,7 @@ class Sequential:
         self.output_shape: tuple[int, ...] | None = None
         self.loss: Loss | None = None
         self.optimizer: Optimizer | None = None
+        self._plan: tuple[tuple[Any, ...], list[Layer | PoolThenReLU]] | None = None
         if input_shape is not None:
             self.build(input_shape)
 
@@ -247,16 +253,29 @@ class Sequential:
         return array.astype(self.dtype, copy=False)
 
     def _forward(self, x: NDArray[Any], training: bool) -> NDArray[Any]:
-        for layer in self.layers:
-            x = layer.forward(x, training)
+        for unit in self._units():
+            x = unit.forward(x, training)
         return x
 
     def _backward(self, grad: NDArray[Any]) -> None:
-        for layer in reversed(self.layers):
-            next_grad = layer.backward(grad)
+        for unit in reversed(self._units()):
+            next_grad = unit.backward(grad)
             if next_grad is None:
                 break
             grad = next_grad
+
+    def _units(self) -> list[Layer | PoolThenReLU]:
+        """The layers as the passes run them: a convolution's ReLU after its max pooling.
+
+        ``Conv2D(activation="relu")`` followed by ``MaxPool2D`` is run as convolution →
+        pooling → ReLU, the same numbers with a quarter of the ReLU's work
+        (:mod:`cnnlib.layers._fusion`). Worked out again if :attr:`layers` or their
+        activations change.
+        """
+        key = tuple((layer, getattr(layer, "activation", None)) for layer in self.layers)
+        if self._plan is None or self._plan[0] != key:
+            self._plan = (key, fuse(self.layers))
+        return self._plan[1]
 
     def __call__(self, x: ArrayLike) -> NDArray[Any]:
         """The output for a batch, in inference mode."""

@@ -524,3 +524,71 @@ def test_augment_transforms_every_training_batch_with_the_models_generator():
     assert first["loss"] == again["loss"]  # the shifts come from the model's seed
     with pytest.raises(ValueError, match=r"augment turned a batch of shape \(16, 1, 8, 8\) into"):
         model.fit(x, y, batch_size=16, progress=False, augment=lambda b, rng: b[:, :, :4])
+
+
+def _relu_pool_model() -> cl.Sequential:
+    """Two convolution-ReLU + max-pooling pairs (one with overlapping, padded windows)."""
+    return cl.Sequential(
+        [
+            Conv2D(4, 3, padding=1, activation="relu"),
+            MaxPool2D(2),
+            Conv2D(3, 3, activation="relu"),
+            MaxPool2D(3, stride=2, padding=1),
+            Flatten(),
+            Dense(5),
+        ],
+        input_shape=(2, 10, 10),
+        dtype=np.float64,
+    )
+
+
+@pytest.mark.parametrize("blowup", [None, np.inf, np.nan])
+def test_a_relu_convolution_before_max_pooling_gives_the_layers_own_numbers(blowup):
+    """Sequential runs Conv2D(relu) → MaxPool2D as convolution → pooling → ReLU (they commute);
+    outputs and gradients must be those of the layers called one by one, bit for bit, with
+    ties and all-negative windows (the inputs are rounded) and infinite or NaN gradients."""
+    model = _relu_pool_model()
+    units = model._units()
+    assert [type(unit).__name__ for unit in units] == ["PoolThenReLU"] * 2 + ["Flatten", "Dense"]
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(4, 2, 10, 10)).round(1)
+    model.layers[0].params["bias"][0] = -50.0  # every window of filter 0: a negative maximum
+    y = model._forward(x, training=True)
+    dy = rng.normal(size=y.shape)
+    if blowup is not None:
+        dy[1, 2] = blowup
+    with np.errstate(invalid="ignore", over="ignore"):
+        model._backward(dy)
+    fused = {
+        f"{layer.name}.{name}": grad.copy()
+        for layer in model.layers
+        for name, grad in layer.grads.items()
+    }
+    h = x
+    for layer in model.layers:  # one by one: each convolution applies its own ReLU
+        h = layer.forward(h, training=True)
+    np.testing.assert_array_equal(h, y)
+    g = dy
+    with np.errstate(invalid="ignore", over="ignore"):
+        for layer in reversed(model.layers):
+            g = layer.backward(g)
+    apart = {
+        f"{layer.name}.{name}": grad for layer in model.layers for name, grad in layer.grads.items()
+    }
+    assert len(fused) == 6
+    assert fused.keys() == apart.keys()
+    for name, value in fused.items():
+        np.testing.assert_array_equal(value, apart[name], err_msg=name)
+    assert np.all(model.layers[0].forward(x) >= 0)  # alone, a convolution keeps its ReLU
+
+
+def test_a_changed_activation_is_seen_by_the_passes():
+    model = _relu_pool_model()
+    x = np.random.default_rng(4).normal(size=(2, 2, 10, 10))
+    model.predict(x)
+    model.layers[0].activation = None  # no ReLU any more: nothing to move after the pooling
+    assert model._units()[0] is model.layers[0]
+    h = x
+    for layer in model.layers:
+        h = layer.forward(h)
+    np.testing.assert_array_equal(model.predict(x), h)
