@@ -592,3 +592,11 @@ def test_a_changed_activation_is_seen_by_the_passes():
     for layer in model.layers:
         h = layer.forward(h)
     np.testing.assert_array_equal(model.predict(x), h)
+
+
+def test_a_subclassed_convolution_is_left_alone():
+    class Custom(Conv2D):  # may compute anything: the passes must call it as it is
+        pass
+
+    model = cl.Sequential([Custom(2, 3, activation="relu"), MaxPool2D(2)], input_shape=(1, 6, 6))
+    assert model._units() == model.layers

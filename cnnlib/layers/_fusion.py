@@ -68,15 +68,15 @@ def fuse(layers: Sequence[Layer]) -> list[Layer | PoolThenReLU]:
     """The passes of a layer sequence: each convolution-ReLU + max pooling pair as one.
 
     Only a :class:`~cnnlib.layers.conv.Conv2D` whose activation is ``"relu"``, directly
-    followed by a :class:`~cnnlib.layers.pooling.MaxPool2D`, is paired; every other layer
-    stays as it is.
+    followed by a :class:`~cnnlib.layers.pooling.MaxPool2D`, is paired (the classes
+    themselves: a subclass may compute something else); every other layer stays as it is.
     """
     units: list[Layer | PoolThenReLU] = []
     index = 0
     while index < len(layers):
         layer = layers[index]
         after = layers[index + 1] if index + 1 < len(layers) else None
-        if isinstance(layer, Conv2D) and layer._fused_relu and type(after) is MaxPool2D:
+        if type(layer) is Conv2D and layer._fused_relu and type(after) is MaxPool2D:
             units.append(PoolThenReLU(layer, after))
             index += 2
         else:
