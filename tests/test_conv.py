@@ -507,3 +507,23 @@ def test_the_spec_cache_never_lets_a_refused_value_through(kwargs, error, patter
     uncached = conv.conv_spec(*shapes, stride=[1, 1])  # a list is not hashable
     assert uncached == valid
     assert uncached is not valid
+
+
+@pytest.mark.parametrize("wide", [False, True], ids=["compact", "wide"])
+@pytest.mark.parametrize("padding", [0, 2])
+def test_col2im_by_kernel_rows_in_blocks_with_a_shorter_last_one(wide, padding, monkeypatch, rng):
+    """Five images in blocks of two: the last block is shorter, and the buffer that keeps
+    the wide dY's zero columns is reused from block to block and from call to call."""
+    x, w = rng.standard_normal((5, 3, 9, 8)), rng.standard_normal((4, 3, 3, 3))
+    spec = conv.conv_spec(x.shape, w.shape, 1, padding)
+    assert fast._by_kernel_rows(spec)
+    run = spec.out_height * spec.padded_shape[1]
+    monkeypatch.setattr(fast, "SCATTER_CHUNK_BYTES", 2 * (3 * 4 + 3 * 3) * run * x.itemsize)
+    if wide:
+        monkeypatch.setattr(fast, "WIDE_BELOW", 10**9)
+    dy = rng.standard_normal(spec.output_shape)
+    expected = conv.conv2d_backward_naive(dy, x, w, padding=padding)[0]
+    workspace = conv.Workspace()
+    for _ in range(2):
+        _, saved = conv.conv2d_forward(x, w, padding=padding, workspace=workspace)
+        np.testing.assert_allclose(conv.conv2d_backward_columns(dy, w, saved)[0], expected)

@@ -281,24 +281,24 @@ def _gather_in_two_steps(
     # one copy per (phase row a, kernel column l): all the pixels column l reads there
     columns, slot = _kernel_columns(taps)
     shape = (len(columns), groups, per_group, batch, height_q + 1, width)
-    if spec.stride == (1, 1):  # straight from the input, without padding it first
+    if spec.stride == (1, 1):
+        # one phase, the input itself, unpadded: kernel column l is copy l and tap (m, l)
+        # starts m·d_h rows down it, so every tap is gathered in one strided copy
         shifted = zeroed(workspace, "cols.shifted", shape, x.dtype, region=spec)
         _shift_columns(x, spec, columns, shifted)
-    else:
-        phases = split_phases(x, spec, spec.stride, layout.phase_shape, workspace, "input")
-        source = phases.reshape(len(phases), groups, per_group, batch, height_q + 1, width_q)
-        shifted = buffer(workspace, "cols.shifted", shape, x.dtype)
-        sw = spec.stride[1]
-        for i, (a, _, b, c) in enumerate(columns):
-            shifted[i] = source[a * sw + b, :, :, :, :, c : c + width]
-    flat = shifted.reshape(len(columns), groups, per_group, batch, -1)
-    if spec.stride == (1, 1):  # one phase: kernel column l is copy l, tap (m, l) m·d_h rows down
+        flat = shifted.reshape(len(columns), groups, per_group, batch, -1)
         step_g, step_c, step_n, step_r = flat.strides[1:]
         down = spec.dilation[0] * width * flat.itemsize  # the next kernel row
         strides = (step_g, step_c, down, flat.strides[0], step_n, step_r)
-        by_tap = as_strided(flat, tap_rows.shape, strides, writeable=False)
-        np.copyto(tap_rows, by_tap)  # one call instead of one per tap: less overhead
+        np.copyto(tap_rows, as_strided(flat, tap_rows.shape, strides, writeable=False))
         return
+    phases = split_phases(x, spec, spec.stride, layout.phase_shape, workspace, "input")
+    source = phases.reshape(len(phases), groups, per_group, batch, height_q + 1, width_q)
+    shifted = buffer(workspace, "cols.shifted", shape, x.dtype)
+    sw = spec.stride[1]
+    for i, (a, _, b, c) in enumerate(columns):
+        shifted[i] = source[a * sw + b, :, :, :, :, c : c + width]
+    flat = shifted.reshape(len(columns), groups, per_group, batch, -1)
     for m, l, a, _, r, _ in taps:
         tap_rows[:, :, m, l] = flat[slot[a, l], :, :, :, r * width : r * width + run]
 
@@ -441,7 +441,7 @@ def _by_kernel_rows(spec: ConvSpec) -> bool:
 def _scatter_by_kernel_rows(
     w: NDArray[Any],
     dy_rows: NDArray[Any],
-    layout: _Layout,
+    row_width: int,
     spec: ConvSpec,
     workspace: Workspace | None,
     out: NDArray[Any] | None = None,
@@ -449,14 +449,14 @@ def _scatter_by_kernel_rows(
     """``dx`` at stride 1: a kernel row's taps summed by the GEMM, the rows added after.
 
     ``dy_rows`` is ``(groups, F/groups, N·H_out·row_width)``, laid out as the forward
-    pass laid out its columns. Kernel column ``l`` moves a gradient ``l·d_w`` pixels to the
-    right; in the wide layout (``W_p`` per row, zeros in the extra columns) that is a shift
-    of the whole flat array, since each row's ``(k_w − 1)·d_w`` trailing zeros absorb what
-    wraps into the next row. With the ``k_w`` shifted copies of ``dY`` stacked as rows
-    ``(l, f)``, one GEMM with the filters laid out as ``(m, c) × (l, f)`` gives
-    ``Z_m = Σ_l W_{m,l}ᵀ·shift_l(dY)`` for every kernel row ``m``; each ``Z_m`` is then
-    added into ``dx`` ``m·d_h`` rows down: one long run per image and channel, instead of
-    one add per tap.
+    pass laid out its columns (``row_width`` outputs per row). Kernel column ``l`` moves a
+    gradient ``l·d_w`` pixels to the right; in the wide layout (``W_p`` per row, zeros in
+    the extra columns) that is a shift of the whole flat array, since each row's
+    ``(k_w − 1)·d_w`` trailing zeros absorb what wraps into the next row. With the ``k_w``
+    shifted copies of ``dY`` stacked as rows ``(l, f)``, one GEMM with the filters laid out
+    as ``(m, c) × (l, f)`` gives ``Z_m = Σ_l W_{m,l}ᵀ·shift_l(dY)`` for every kernel row
+    ``m``; each ``Z_m`` is then added into ``dx`` ``m·d_h`` rows down: one long run per
+    image and channel, instead of one add per tap.
     """
     groups, batch, dtype = spec.groups, spec.batch, dy_rows.dtype
     per_group, f_per_group = spec.in_channels // groups, spec.filters // groups
@@ -469,34 +469,23 @@ def _scatter_by_kernel_rows(
     shape = (1, groups, per_group, batch, (height_p + 1) * width_p)
     dphases = buffer(workspace, "dx", shape, dtype)
     per_image = (kw * f_per_group + kh * per_group) * groups * run * dtype.itemsize
-    chunk = max(1, SCATTER_CHUNK_BYTES // per_image)
-    compact = (spec.filters, batch, spec.out_height, spec.out_width)
-    # one block from compact columns: dY is laid out wide straight into the first copy,
-    # whose extra columns a reused buffer keeps at zero
-    first_in_place = chunk >= batch and not layout.wide
-    if first_in_place:
-        stack = (groups, kw, f_per_group, batch * run)
-        shifted = zeroed(workspace, "dx.shifted", stack, dtype, region="dY wide in copy 0")
-        dy_wide = shifted[:, 0]
-        by_row = dy_wide.reshape(groups, f_per_group, batch, spec.out_height, width_p)
-        real = dy_rows.reshape(groups, f_per_group, batch, spec.out_height, spec.out_width)
-        np.copyto(by_row[..., : spec.out_width], real)
-    elif not layout.wide:
-        laid_out = dy_rows.reshape(compact).transpose(1, 0, 2, 3)
-        dy_wide = _output_gradient_rows(laid_out, spec, width_p, workspace, "dy.wide")
-    else:
-        dy_wide = dy_rows
+    chunk = min(batch, max(1, SCATTER_CHUNK_BYTES // per_image))
+    # copy 0 of each block is dY laid out wide: only its real columns are written, and a
+    # reused buffer keeps the extra ones at zero (they sit at the same place in every block)
+    stack = (groups, kw, f_per_group, chunk * run)
+    blocks = zeroed(workspace, "dx.shifted", stack, dtype, region="dY wide in copy 0")
+    real = dy_rows.reshape(groups, f_per_group, batch, spec.out_height, row_width)
     for first in range(0, batch, chunk):
         last = min(batch, first + chunk)
         length = (last - first) * run
-        block = dy_wide[:, :, first * run : last * run]
-        if not first_in_place:
-            shifted = buffer(workspace, "dx.shifted", (groups, kw, f_per_group, length), dtype)
-            shifted[:, 0] = block
+        shifted = blocks[..., :length]
+        dy_wide = shifted[:, 0]
+        by_row = dy_wide.reshape(groups, f_per_group, last - first, spec.out_height, width_p)
+        np.copyto(by_row[..., : spec.out_width], real[:, :, first:last, :, : spec.out_width])
         for l in range(1, kw):
             step = l * dw
             shifted[:, l, :, :step] = 0
-            shifted[:, l, :, step:] = block[:, :, : length - step]
+            shifted[:, l, :, step:] = dy_wide[:, :, : length - step]
         products = _matmul(stacked, shifted.reshape(groups, kw * f_per_group, length))
         rows = products.reshape(groups, kh, per_group, last - first, run)
         target = dphases[0, :, :, first:last]
@@ -588,11 +577,11 @@ def _forward(
     workspace: Workspace | None,
     relu: bool = False,
 ) -> tuple[NDArray[Any], Columns | winograd.WinogradTiles]:
-    """The forward pass on checked arrays: gather, one GEMM, one copy into NCHW.
+    """The forward pass on checked arrays: gather, one GEMM, its product as NCHW.
 
     3×3 stride-1 layers with enough channels go through :mod:`cnnlib.conv.winograd`;
     large batches are processed in chunks of images (:data:`CHUNK_FROM_BYTES`). With
-    ``relu``, the copy into NCHW applies the ReLU and records where it let values through.
+    ``relu``, the product goes through a ReLU, and where it let values through is recorded.
     """
     if winograd.applies(spec):
         y, tiles = winograd.forward(x, w, b, spec, workspace)
@@ -786,9 +775,10 @@ def _backward_part(
     if not input_grad:
         return None, products
     w_arr = w.astype(dtype, copy=False)
-    layout = _layout(spec)  # as the forward pass laid the columns out
     if _by_kernel_rows(spec):
-        return _scatter_by_kernel_rows(w_arr, dy_rows, layout, spec, workspace, out), products
+        dx = _scatter_by_kernel_rows(w_arr, dy_rows, columns.row_width, spec, workspace, out)
+        return dx, products
+    layout = _layout(spec)  # as the forward pass laid the columns out
     if layout.two_steps:
         return _scatter_in_two_steps(w_arr, dy_rows, spec, workspace, out), products
     if not layout.wide:  # col2im adds long runs in the wide layout: re-lay dy out (masked)
