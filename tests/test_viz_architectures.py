@@ -3,6 +3,7 @@ score grid shows every score and frames the corner windows where they are."""
 
 from __future__ import annotations
 
+import figures
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgba
@@ -27,7 +28,7 @@ def test_three_small_layers_and_one_large_feed_from_the_same_seven_pixels():
     assert single.get_title() == "one 7×7: receptive field 7"
     for ax in (stack, single):
         assert len(_filled(ax, Rectangle)) == 7  # the input pixels in the field
-        assert "7 input pixels" in [t.get_text() for t in ax.texts]
+        assert "7 input pixels" in figures.texts(ax)
     # units that feed the top one: 3 in the first layer, 3·… → 5, 3, 1 in the stack
     rows = sorted(round(c.center[1]) for c in _filled(stack, Circle))
     assert [rows.count(level) for level in (1, 2, 3)] == [5, 3, 1]
@@ -42,7 +43,7 @@ def test_a_stride_spreads_the_field():
     (ax,) = fig.axes
     assert ax.get_title() == "conv, pool, conv: receptive field 8"
     assert len(_filled(ax, Rectangle)) == 8
-    labels = [t.get_text() for t in ax.texts]
+    labels = figures.texts(ax)
     assert "2×2, s=2" in labels
     assert "input" in labels
 
@@ -63,7 +64,7 @@ def test_score_grid_shows_every_score_and_the_corner_windows():
     left, right = fig.axes[:2]
     frames = sorted((p.get_x(), p.get_y(), p.get_width()) for p in left.patches)
     assert frames == [(-0.5, -0.5, 32), (-0.5, 15.5, 32), (11.5, -0.5, 32), (11.5, 15.5, 32)]
-    assert [t.get_text() for t in right.texts] == [f"{v:.1f}" for v in scores.ravel()]
+    assert figures.texts(right) == [f"{v:.1f}" for v in scores.ravel()]
     assert right.get_title() == "score of a 7, one per window (5×4)"
     assert "5×4 windows of 32×32, stride 4" in left.get_title()
 

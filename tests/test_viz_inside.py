@@ -39,7 +39,7 @@ def test_feature_maps_one_row_per_layer_each_map_on_its_own_scale():
     maps["conv"][2] = 0  # a channel that never responds
     fig = viz.feature_maps_figure(image, maps, channels=4)
     assert len(fig.axes) == 3 * 5  # input row + 2 layers, label column + 4 maps
-    texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+    texts = [text for ax in fig.axes for text in figures.texts(ax)]
     assert "conv\n6×12×12" in texts
     assert "pool\n3×6×6" in texts
     conv_maps = [ax for ax in fig.axes[5:10] if ax.images]
@@ -111,7 +111,7 @@ def test_probe_bars_show_the_held_out_accuracy_per_layer_in_order():
         "pool",
         "dense",
     ]
-    assert [t.get_text() for t in ax.texts] == ["88.0", "93.0", "97.0", "98.5"]
+    assert figures.texts(ax) == ["88.0", "93.0", "97.0", "98.5"]
     assert ax.get_ylim()[0] == 70  # 10 points below the lowest bar, rounded down
     assert "axis starts at 70 %" in ax.get_ylabel()
     training = [line for line in ax.lines if line.get_label() == "training accuracy"]
