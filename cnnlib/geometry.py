@@ -366,8 +366,8 @@ def conv_output_shape(
     dh, dw = int_pair(dilation, "dilation", owner=owner, minimum=1)
     return (
         f,
-        conv_output_size(h, kh, sh, (top, bottom), dh),
-        conv_output_size(w, kw, sw, (left, right), dw),
+        conv_output_size(h, kh, sh, (top, bottom), dh, owner=f"{owner} (height)"),
+        conv_output_size(w, kw, sw, (left, right), dw, owner=f"{owner} (width)"),
     )
 
 

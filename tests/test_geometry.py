@@ -162,6 +162,9 @@ def test_bad_sizes_are_named():
         geometry.conv_output_size(5, 0)
     with pytest.raises(ValueError, match=r"input_shape must be \(C, H, W\)"):
         geometry.conv_output_shape((32, 32), 4, 3)
+    # the function called and the axis, not the helper that found the impossible size
+    with pytest.raises(ValueError, match=r"^conv_output_shape \(width\): impossible geometry"):
+        geometry.conv_output_shape((1, 8, 4), 1, 5)
     with pytest.raises(TypeError, match=r"mixed padding"):
         geometry.resolve_padding2d((1, (1, 2)), (5, 5), 3)  # type: ignore[arg-type]
 
