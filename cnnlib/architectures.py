@@ -317,11 +317,6 @@ def _built(model: Sequential, owner: str) -> tuple[int, ...]:
     return model.input_shape
 
 
-def _unbuilt(layer: Layer) -> Layer:
-    """A fresh, unbuilt layer of the same class, configuration and name."""
-    return type(layer)(**layer.config(), name=layer.name)
-
-
 def dense_to_conv(model: Sequential) -> Sequential:
     r"""An all-convolutional copy of ``model``: its ``Flatten → Dense …`` head as convolutions.
 
@@ -371,7 +366,7 @@ def dense_to_conv(model: Sequential) -> Sequential:
             f"{owner}: {model.layers[flatten].name} flattens inputs of shape {volume}; "
             "expected a (C, H, W) volume"
         )
-    layers = [_unbuilt(layer) for layer in model.layers[:flatten]]
+    layers = [layer.unbuilt_copy() for layer in model.layers[:flatten]]
     kernel: int | tuple[int, int] = (volume[1], volume[2])
     for layer in model.layers[flatten + 1 :]:
         if isinstance(layer, Dense):
@@ -387,7 +382,7 @@ def dense_to_conv(model: Sequential) -> Sequential:
             )
             kernel = 1
         elif isinstance(layer, _POINTWISE):
-            layers.append(_unbuilt(layer))
+            layers.append(layer.unbuilt_copy())
         else:
             raise ValueError(
                 f"{owner}: {layer.name} ({type(layer).__name__}) follows the Flatten; only "

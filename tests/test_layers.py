@@ -325,6 +325,11 @@ def test_a_layer_rebuilt_from_its_config_is_the_same_layer(case):
     shape = CASES[case][1][1:]
     assert clone.build(shape) == layer.build(shape)
     assert clone.count_params() == layer.count_params()
+    copy = layer.unbuilt_copy()  # the same, unbuilt, under the built layer's name
+    assert (type(copy), repr(copy), copy.name) == (type(layer), repr(layer), layer.name)
+    assert not copy.built
+    assert layer.built
+    assert layer.unbuilt_copy(name="other").name == "other"
 
 
 def test_parameter_counts():

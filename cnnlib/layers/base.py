@@ -160,6 +160,14 @@ class Layer:
             raise ValueError(f"{self.name} ({type(self).__name__}): the batch is empty")
 
     # --------------------------------------------------------------- describing
+    def unbuilt_copy(self, name: str | None = None) -> Layer:
+        """A new, unbuilt layer of the same class and configuration.
+
+        It is named ``name``, or this layer's name; either way the automatic numbering of
+        layer names is left alone.
+        """
+        return type(self)(**self.config(), name=self.name if name is None else name)
+
     def count_params(self) -> int:
         """The number of learnable values."""
         return sum(int(p.size) for p in self.params.values())

@@ -100,8 +100,7 @@ def _activation_layer(spec: str | Layer) -> Layer:
         return ACTIVATIONS[spec](name="plot")
     if not isinstance(spec, Layer):
         raise TypeError(f"activation_figure: expected an activation name or layer, got {spec!r}")
-    # the same kind of layer with the same settings, named so the global counter is untouched
-    return type(spec)(**spec.config(), name="plot")
+    return spec.unbuilt_copy(name="plot")
 
 
 def activation_curves(
